@@ -1,0 +1,136 @@
+"""Configuration read from the environment.
+
+Every setting is read and checked here, once, at start-up. A missing or malformed
+setting raises ConfigError naming it; `app.py` turns that into one line on stderr.
+No message ever includes a database password: URLs are only shown masked.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+
+APP_ENVS = ("development", "production", "testing")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+POSTGRES_SCHEMES = ("postgres", "postgresql", "postgresql+psycopg")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed. str() is one line that names it."""
+
+    def __init__(self, setting: str, problem: str):
+        super().__init__(f"configuration error: {setting} {problem}")
+        self.setting = setting
+
+
+def database_url(raw: str, setting: str = "DATABASE_URL") -> URL:
+    """Parse a PostgreSQL URL and point it at the psycopg 3 driver.
+
+    Query parameters (sslmode, channel_binding, ...) are kept as they are.
+    """
+    problem = "is not a valid PostgreSQL URL (expected postgresql://USER:PASSWORD@HOST/DBNAME)"
+    try:
+        url = make_url(raw.strip())
+        url.port  # noqa: B018 - a non-numeric port only fails when read
+    except Exception:  # the parser's message may quote the URL: never show it
+        raise ConfigError(setting, problem) from None
+    if url.drivername not in POSTGRES_SCHEMES:
+        raise ConfigError(setting, f"must be a PostgreSQL URL (postgresql://...), not {url.drivername}://")
+    if not url.host and "host" not in url.query:
+        raise ConfigError(setting, problem)
+    return url.set(drivername="postgresql+psycopg")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(name, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip() or default
+    if value not in choices:
+        raise ConfigError(name, f"must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _dev_secret_key(instance_path: Path) -> str:
+    """A random key kept under instance/, so development sessions survive a restart."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Flask settings built from an environment mapping (os.environ by default)."""
+
+    def __init__(self, env: Mapping[str, str] | None = None, instance_path: Path | None = None):
+        env = os.environ if env is None else env
+        instance_path = instance_path or Path(__file__).resolve().parent / "instance"
+
+        self.APP_ENV = _choice(env, "APP_ENV", "development", APP_ENVS)
+        production = self.APP_ENV == "production"
+        self.TESTING = self.APP_ENV == "testing"
+        self.LOG_LEVEL = _choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS).upper()
+
+        secret = env.get("SECRET_KEY", "").strip()
+        if production and not secret:
+            raise ConfigError("SECRET_KEY", "is required when APP_ENV=production (make one with: "
+                              "python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+        if production and len(secret) < 32:
+            raise ConfigError("SECRET_KEY", "must be at least 32 characters when APP_ENV=production")
+        self.SECRET_KEY = secret or ("testing-secret-key" if self.TESTING else _dev_secret_key(instance_path))
+
+        raw_url = env.get("DATABASE_URL", "").strip()
+        if production and not raw_url:
+            raise ConfigError("DATABASE_URL", "is required when APP_ENV=production")
+        # None means: start the embedded PostgreSQL under instance/ (see myapp.database).
+        self.DATABASE_URL = database_url(raw_url) if raw_url else None
+        raw_unpooled = env.get("DATABASE_URL_UNPOOLED", "").strip()
+        self.DATABASE_URL_UNPOOLED = database_url(raw_unpooled, "DATABASE_URL_UNPOOLED") if raw_unpooled else None
+        self.EMBEDDED_PGDATA = instance_path / "pgdata"
+
+        # Neon suspends idle computes and its pooler runs PgBouncer in transaction mode.
+        self.DB_POOL_SIZE = _int(env, "DB_POOL_SIZE", 5, 1)
+        self.DB_MAX_OVERFLOW = _int(env, "DB_MAX_OVERFLOW", 10, 0)
+        self.DB_POOL_TIMEOUT = _int(env, "DB_POOL_TIMEOUT", 5, 1)
+        self.DB_POOL_RECYCLE = _int(env, "DB_POOL_RECYCLE", 300, 1)
+        self.DB_CONNECT_TIMEOUT = _int(env, "DB_CONNECT_TIMEOUT", 5, 1)
+        self.DB_STATEMENT_TIMEOUT_MS = _int(env, "DB_STATEMENT_TIMEOUT_MS", 5000, 1)
+
+        self.TRUSTED_PROXIES = _int(env, "TRUSTED_PROXIES", 0, 0)
+        self.MAX_CONTENT_LENGTH = _int(env, "MAX_CONTENT_LENGTH", 1024 * 1024, 1024)
+
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://"
+        self.RATELIMIT_ENABLED = env.get("RATELIMIT_ENABLED", "true").strip().lower() not in ("0", "false", "no")
+        self.RATELIMIT_SIGNIN_PER_ACCOUNT = env.get("RATELIMIT_SIGNIN_PER_ACCOUNT", "").strip() or "5 per minute"
+        self.RATELIMIT_SIGNIN_PER_ADDRESS = env.get("RATELIMIT_SIGNIN_PER_ADDRESS", "").strip() or "30 per minute"
+        self.RATELIMIT_API = env.get("RATELIMIT_API", "").strip() or "600 per minute"
+
+        # Cookies: signed, HttpOnly, SameSite=Lax; Secure wherever TLS is expected.
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = production
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = production
+        self.REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
+        self.WTF_CSRF_TIME_LIMIT = None  # a form left open for hours still submits
+        self.PREFERRED_URL_SCHEME = "https" if production else "http"
+
+    def safe_database_url(self) -> str:
+        """The database URL for messages: password masked."""
+        return self.DATABASE_URL.render_as_string(hide_password=True) if self.DATABASE_URL else "embedded"

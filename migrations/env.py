@@ -1,0 +1,51 @@
+"""Alembic environment for Flask-Migrate.
+
+Schema changes run on DATABASE_URL_UNPOOLED when it is set (Neon wants DDL on the
+direct endpoint, not through its pooler), else on the app's own database. The app's
+logging is left as it is (no fileConfig), and server defaults are compared.
+"""
+import logging
+
+from alembic import context
+from flask import current_app
+from sqlalchemy import create_engine, pool
+
+log = logging.getLogger("alembic.env")
+db = current_app.extensions["migrate"].db
+
+
+def migration_url():
+    return current_app.config.get("DATABASE_URL_UNPOOLED") or db.engine.url
+
+
+def configure(**kwargs):
+    options = {"compare_type": True, "compare_server_default": True,
+               **current_app.extensions["migrate"].configure_args, **kwargs}
+    context.configure(target_metadata=db.metadata, **options)
+
+
+def run_migrations_offline():
+    configure(url=migration_url().render_as_string(hide_password=False), literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    def skip_empty_autogenerate(context_, revision, directives):
+        if getattr(context.config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+            directives[:] = []
+            log.info("No changes in schema detected.")
+
+    url = migration_url()
+    connect_args = {"connect_timeout": current_app.config["DB_CONNECT_TIMEOUT"], "prepare_threshold": None}
+    engine = create_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
+    with engine.connect() as connection:
+        configure(connection=connection, process_revision_directives=skip_empty_autogenerate)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

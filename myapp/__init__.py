@@ -1,0 +1,65 @@
+"""Application factory: small named wiring steps."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config
+
+from . import database, models  # noqa: F401 - models register their tables
+from .errors import register_error_handlers
+from .extensions import csrf, db, login_manager, migrate
+from .logs import configure_logging
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
+    """Build the app from the environment (or `env`), with optional config overrides.
+
+    Raises config.ConfigError (one line naming the setting) on a bad setting.
+    """
+    env = os.environ if env is None else env
+    if env is os.environ and os.environ.get("APP_ENV", "development") == "development":
+        from dotenv import load_dotenv
+
+        load_dotenv(ROOT / ".env", override=False)
+
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(ROOT / "instance"))
+    config = Config(env, Path(app.instance_path))
+    app.config.from_object(config)
+    app.config.update(overrides)
+
+    configure_logging(app)
+    configure_database(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    with app.app_context():
+        database.check_database_at_start(db.engine)
+    return app
+
+
+def configure_database(app: Flask) -> None:
+    url = app.config["DATABASE_URL"] or database.embedded_database_url(app.config["EMBEDDED_PGDATA"])
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        database.install_statement_timeout(db.engine, app.config["DB_STATEMENT_TIMEOUT_MS"])
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .health import bp as health_bp
+
+    app.register_blueprint(health_bp)

@@ -1,0 +1,81 @@
+"""JSON logs on stdout: one object per line, request id and user id on every line.
+
+Never logged: passwords, tokens, cookies, full database URLs, task text.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+
+from flask import Flask, g, has_request_context, request
+from pythonjsonlogger.json import JsonFormatter
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Requests whose log line would be noise (load balancers poll these constantly).
+QUIET_PATHS = frozenset({"/healthz"})
+
+
+class RequestContextFilter(logging.Filter):
+    """Adds request_id and user_id to every record made during a request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if has_request_context():
+            record.request_id = getattr(g, "request_id", None)
+            if not hasattr(record, "user_id"):
+                record.user_id = current_user_id()
+        return True
+
+
+def current_user_id() -> str | None:
+    """The signed-in user's id if already loaded: never triggers a database load."""
+    user = g.get("_login_user")
+    user_id = getattr(user, "id", None)
+    return str(user_id) if user_id else None
+
+
+def configure_logging(app: Flask) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        timestamp=False,
+    ))
+    handler.addFilter(RequestContextFilter())
+    handler.set_name("myapp-json")
+    root = logging.getLogger()
+    # create_app() may run more than once in a process (tests): one handler only.
+    for old in [h for h in root.handlers if h.get_name() == "myapp-json"]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(app.config["LOG_LEVEL"])
+    # Our request log replaces werkzeug's plain-text access log.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    app.before_request(_start_request)
+    app.after_request(_log_request)
+
+
+def _start_request() -> None:
+    g.request_started = time.perf_counter()
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _log_request(response):
+    request_id = g.get("request_id") or uuid.uuid4().hex
+    response.headers[REQUEST_ID_HEADER] = request_id
+    started = g.get("request_started")
+    duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
+    level = logging.DEBUG if request.path in QUIET_PATHS else logging.INFO
+    logging.getLogger("myapp.request").log(level, "request", extra={
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": duration_ms,
+        "remote_addr": request.remote_addr,
+    })
+    return response

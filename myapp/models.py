@@ -1,0 +1,165 @@
+"""Typed models. No queries, no commits: those live in myapp.services.
+
+Defaults that matter are set *in the database* (server_default and triggers in the
+migration), so raw SQL gets them too. Columns the database maintains (updated_at,
+version, completed_at, search_vector, priority_rank) are fetched back with RETURNING.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .extensions import db
+
+PRIORITIES = ("none", "low", "medium", "high")
+TOKEN_SCOPES = ("read", "write")
+
+TIMESTAMPTZ = DateTime(timezone=True)
+
+
+def _uuid_pk():
+    return mapped_column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()"))
+
+
+def _owner(**kwargs):
+    return mapped_column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), **kwargs)
+
+
+def _created_at():
+    return mapped_column(TIMESTAMPTZ, server_default=func.now())
+
+
+def _updated_at():
+    # Moved by the trigger set_updated_at() on every UPDATE, raw SQL included.
+    return mapped_column(TIMESTAMPTZ, server_default=func.now())
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    email: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(Text, server_default=text("'UTC'"))
+    # Bumped on a password change: sessions and remember-me cookies carry it, so
+    # every other session ends.
+    session_epoch: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    __table_args__ = (
+        Index("uq_users_email_lower", func.lower(email), unique=True),
+        CheckConstraint("email = lower(btrim(email))", name="email_normalised"),
+    )
+
+    def get_id(self) -> str:  # Flask-Login: what the session and remember cookie hold
+        return f"{self.id}:{self.session_epoch}"
+
+
+class Task(db.Model):
+    __tablename__ = "tasks"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_id: Mapped[uuid.UUID] = _owner()
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    completed: Mapped[bool] = mapped_column(server_default=text("false"))
+    completed_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)  # set by trigger
+    due_date: Mapped[date | None]
+    priority: Mapped[str] = mapped_column(Text, server_default=text("'none'"))
+    # high=3 ... none=0, so "priority" sorts with one index, high first.
+    priority_rank: Mapped[int] = mapped_column(SmallInteger, Computed(
+        "CASE priority WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END",
+        persisted=True))
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+    search_vector: Mapped[str] = mapped_column(TSVECTOR, Computed(
+        "to_tsvector('simple'::regconfig, title || ' ' || coalesce(description, ''))", persisted=True),
+        deferred=True)
+
+    __table_args__ = (
+        CheckConstraint("char_length(btrim(title)) BETWEEN 1 AND 255", name="title_length"),
+        CheckConstraint("char_length(description) <= 10000", name="description_length"),
+        CheckConstraint("priority IN ('none', 'low', 'medium', 'high')", name="priority_valid"),
+        CheckConstraint("cardinality(tags) <= 10", name="tags_count"),
+        # One index per sort order, each led by user_id (see services/tasks.py).
+        Index("ix_tasks_user_created", "user_id", "created_at", "id"),
+        Index("ix_tasks_user_completed_created", "user_id", "completed", "created_at", "id"),
+        Index("ix_tasks_user_priority", "user_id", "priority_rank", "created_at", "id"),
+        Index("ix_tasks_user_due", "user_id", text("coalesce(due_date, 'infinity'::date)"), "created_at", "id"),
+        Index("ix_tasks_user_title", "user_id", text("lower(title)"), "id"),
+        Index("ix_tasks_tags", "tags", postgresql_using="gin"),
+        Index("ix_tasks_search", "search_vector", postgresql_using="gin"),
+    )
+
+
+class TaskCount(db.Model):
+    """Active and completed counts per user, kept by a trigger on tasks."""
+
+    __tablename__ = "task_counts"
+
+    user_id: Mapped[uuid.UUID] = _owner(primary_key=True)
+    active: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    completed: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+
+class TagCount(db.Model):
+    """Tasks per tag per user, kept by the same trigger."""
+
+    __tablename__ = "tag_counts"
+
+    user_id: Mapped[uuid.UUID] = _owner(primary_key=True)
+    tag: Mapped[str] = mapped_column(Text, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_id: Mapped[uuid.UUID] = _owner(index=True)
+    name: Mapped[str] = mapped_column(Text)
+    # SHA-256 of the token: tokens are long random strings, so a fast hash is safe.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(Text)  # first characters, to tell tokens apart
+    scope: Mapped[str] = mapped_column(Text, server_default=text("'write'"))
+    expires_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
+    last_used_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
+    created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (
+        CheckConstraint("scope IN ('read', 'write')", name="scope_valid"),
+        CheckConstraint("char_length(name) BETWEEN 1 AND 100", name="name_length"),
+    )
+
+
+class IdempotencyKey(db.Model):
+    """The first answer to a POST with an Idempotency-Key, replayed on retries."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[uuid.UUID] = _owner(primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(SmallInteger)
+    response_body: Mapped[dict] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = _created_at()

@@ -1,0 +1,179 @@
+"""Input models: every rule on task input, stated once.
+
+Pages and API both hand raw values to the services, which validate them here, so
+both reject exactly the same things with the same messages. The same models give
+the JSON Schemas of the OpenAPI document, so each rule is stated where it is enforced.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from ..errors import ValidationError
+
+TITLE_MAX = 255
+DESCRIPTION_MAX = 10_000
+TAGS_MAX = 10
+TAG_MAX = 32
+QUERY_MAX = 200
+LIMIT_MAX = 200
+LIMIT_DEFAULT = 50
+
+# The whitespace of JSON Schema (ECMAScript) regexes, so that "not blank" means the
+# same in the OpenAPI document and here.
+WHITESPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+             "\u2028\u2029\u202f\u205f\u3000\ufeff"
+NO_NUL = r"^[^\u0000]*$"
+TITLE_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+TAG_PATTERN = r"^ *[A-Za-z0-9_-]{1,32} *$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_TAG = re.compile(r"^[a-z0-9_-]{1,32}$")
+_DATE = re.compile(DATE_PATTERN)
+
+Priority = Literal["none", "low", "medium", "high"]
+Status = Literal["all", "active", "completed", "overdue"]
+Sort = Literal["newest", "oldest", "due", "priority", "title"]
+
+
+def _text(value: Any) -> Any:
+    """Strings only, with no NUL (PostgreSQL cannot store it) and no lone surrogates."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("Must not contain NUL characters.")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("Must be valid Unicode text.") from None
+    return value
+
+
+def _title(value: str) -> str:
+    if len(value) > TITLE_MAX:
+        raise ValueError(f"Title must be at most {TITLE_MAX} characters.")
+    value = value.strip(WHITESPACE)
+    if not value:
+        raise ValueError("Title is required.")
+    return value
+
+
+def _description(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if len(value) > DESCRIPTION_MAX:
+        raise ValueError(f"Description must be at most {DESCRIPTION_MAX:,} characters.")
+    return value if value.strip(WHITESPACE) else None
+
+
+def _tag(value: str) -> str:
+    tag = value.strip(" ").lower()
+    if not _TAG.match(tag):
+        raise ValueError(f"Each tag must be 1 to {TAG_MAX} letters, digits, '-' or '_'.")
+    return tag
+
+
+def _tags(values: list[str]) -> list[str]:
+    if len(values) > TAGS_MAX:
+        raise ValueError(f"At most {TAGS_MAX} tags.")
+    return list(dict.fromkeys(values))  # drop repeats, keep order
+
+
+def _date(value: Any) -> Any:
+    """YYYY-MM-DD strings (or dates) only: no timestamps, no other ISO forms."""
+    if isinstance(value, str):
+        if not _DATE.match(value):
+            raise ValueError("Use a date like 2026-12-31 (YYYY-MM-DD).")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("That date does not exist.") from None
+    if value is None or type(value) is date:
+        return value
+    raise ValueError("Use a date like 2026-12-31 (YYYY-MM-DD).")
+
+
+Text = Annotated[str, BeforeValidator(_text), Field(pattern=NO_NUL)]
+Title = Annotated[str, BeforeValidator(_text), AfterValidator(_title),
+                  Field(max_length=TITLE_MAX, pattern=TITLE_PATTERN)]
+Description = Annotated[str | None, BeforeValidator(_text), AfterValidator(_description),
+                        Field(max_length=DESCRIPTION_MAX, pattern=NO_NUL)]
+Tag = Annotated[str, BeforeValidator(_text), AfterValidator(_tag), Field(pattern=TAG_PATTERN)]
+Tags = Annotated[list[Tag], AfterValidator(_tags), Field(max_length=TAGS_MAX)]
+DueDate = Annotated[date | None, BeforeValidator(_date),
+                    Field(json_schema_extra={"format": "date", "pattern": DATE_PATTERN})]
+
+
+class _Input(BaseModel):
+    # strict: no "1" for true or 1 for a string; unknown fields are an error.
+    model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=False)
+
+
+class TaskCreate(_Input):
+    title: Title
+    description: Description = None
+    due_date: DueDate = None
+    priority: Priority = "none"
+    tags: Tags = []
+    completed: bool = False
+
+
+class TaskUpdate(_Input):
+    """A partial update: only the fields sent are changed."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    title: Title = None  # type: ignore[assignment]
+    description: Description = None
+    due_date: DueDate = None
+    priority: Priority = None  # type: ignore[assignment]
+    tags: Tags = None  # type: ignore[assignment]
+    completed: bool = None  # type: ignore[assignment]
+
+    def changes(self) -> dict[str, Any]:
+        """The fields that were sent (null clears description and due_date)."""
+        if not self.model_fields_set:
+            raise ValidationError(details={"_": "Send at least one field to change."})
+        return self.model_dump(include=self.model_fields_set)
+
+
+class TaskQuery(BaseModel):
+    """Filters, sort and paging of a task list. Values arrive as query-string text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status = "all"
+    q: Annotated[str, BeforeValidator(_text), Field(max_length=QUERY_MAX, pattern=NO_NUL)] = ""
+    tag: Tag | None = None
+    priority: Priority | None = None
+    due_before: DueDate = None
+    due_after: DueDate = None
+    sort: Sort = "newest"
+    limit: Annotated[int, Field(ge=1, le=LIMIT_MAX)] = LIMIT_DEFAULT
+    cursor: Annotated[str, Field(max_length=512, pattern=r"^[A-Za-z0-9_=-]*$")] | None = None
+
+
+def _details(error: pydantic.ValidationError) -> dict[str, str]:
+    details: dict[str, str] = {}
+    for item in error.errors():
+        loc = [str(part) for part in item["loc"]]
+        field = loc[0] if loc else "_"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "Unknown field."
+        elif item["type"] == "missing":
+            message = "Required."
+        details.setdefault(field, message)
+    return details
+
+
+def parse(model: type[BaseModel], data: Any) -> Any:
+    """Validate `data` against `model`, raising ValidationError with per-field details."""
+    if not isinstance(data, dict):
+        raise ValidationError(details={"_": "Expected a JSON object."})
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as error:
+        raise ValidationError(details=_details(error)) from None
