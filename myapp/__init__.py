@@ -9,9 +9,9 @@ from flask import Flask
 
 from config import Config
 
-from . import database, models  # noqa: F401 - models register their tables
+from . import database, login, models  # noqa: F401 - models register their tables
 from .errors import register_error_handlers
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 from .logs import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +56,9 @@ def register_extensions(app: Flask) -> None:
         database.install_statement_timeout(db.engine, app.config["DB_STATEMENT_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
+    login.configure(login_manager)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -30,6 +30,18 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+class StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is now (test runners swap it)."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def current_user_id() -> str | None:
     """The signed-in user's id if already loaded: never triggers a database load."""
     user = g.get("_login_user")
@@ -38,7 +50,7 @@ def current_user_id() -> str | None:
 
 
 def configure_logging(app: Flask) -> None:
-    handler = logging.StreamHandler(sys.stdout)
+    handler = StdoutHandler()
     handler.setFormatter(JsonFormatter(
         "%(asctime)s %(levelname)s %(name)s %(message)s",
         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
@@ -54,6 +66,7 @@ def configure_logging(app: Flask) -> None:
     root.setLevel(app.config["LOG_LEVEL"])
     # Our request log replaces werkzeug's plain-text access log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
 
     app.before_request(_start_request)
     app.after_request(_log_request)

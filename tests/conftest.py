@@ -1,0 +1,143 @@
+"""Fixtures: a real PostgreSQL for every test that touches data.
+
+The server is the one named by TEST_DATABASE_URL (CI: the machine's PostgreSQL), or
+else an embedded one (pgserver) under instance/. Each test run makes its own
+database on it, builds the schema with the real migrations, and drops it at the end;
+every test starts from empty tables.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from myapp import create_app
+from myapp.extensions import db
+from myapp.services import users
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLES = "users, tasks, task_counts, tag_counts, api_tokens, idempotency_keys"
+PASSWORD = "correct horse battery"
+
+
+def libpq(url) -> str:
+    """A libpq connection string from a SQLAlchemy URL (psycopg does not take +psycopg)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    import pgserver
+
+    pgdata = ROOT / "instance" / "test-pgdata"
+    pgdata.parent.mkdir(exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    return f"postgresql://postgres@/postgres?host={server.get_postmaster_info().socket_dir}"
+
+
+class DatabaseFactory:
+    """Makes empty databases on the test server, and drops them at the end."""
+
+    def __init__(self, server_url: str):
+        self.server_url = server_url
+        self.made: list[str] = []
+
+    def create(self, prefix: str = "tm_test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(libpq(self.server_url), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.made.append(name)
+        return make_url(self.server_url).set(drivername="postgresql+psycopg", database=name) \
+            .render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with psycopg.connect(libpq(self.server_url), autocommit=True) as conn:
+            for name in self.made:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def databases(server_url):
+    factory = DatabaseFactory(server_url)
+    yield factory
+    factory.drop_all()
+
+
+def make_app(database_url: str, **overrides):
+    env = {"APP_ENV": "testing", "DATABASE_URL": database_url, "LOG_LEVEL": "INFO",
+           "RATELIMIT_ENABLED": "false"}
+    env.update({key: str(value) for key, value in overrides.pop("env", {}).items()})
+    return create_app(env, **overrides)
+
+
+@pytest.fixture(scope="session")
+def database_url(databases) -> str:
+    """The test run's database, with the schema built by the real migrations."""
+    from flask_migrate import upgrade
+
+    url = databases.create()
+    app = make_app(url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = make_app(database_url)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request):
+    """Every test that uses the database starts from empty tables."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    yield
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {TABLES} CASCADE"))
+
+
+@pytest.fixture
+def sql(app):
+    """Run raw SQL on the test database (its own connection, committed)."""
+
+    def run(statement: str, **params):
+        with db.engine.begin() as conn:
+            result = conn.execute(text(statement), params)
+            return result.all() if result.returns_rows else result.rowcount
+
+    return run
+
+
+@pytest.fixture
+def make_user(app):
+    def make(email: str | None = None, password: str = PASSWORD):
+        return users.create_user(email or f"user-{uuid.uuid4().hex[:8]}@example.com", password)
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice@example.com")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob@example.com")
