@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
 
@@ -35,6 +36,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     app.config.update(overrides)
 
     configure_logging(app)
+    configure_proxies(app)
     configure_database(app)
     register_extensions(app)
     register_blueprints(app)
@@ -42,6 +44,13 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     with app.app_context():
         database.check_database_at_start(db.engine)
     return app
+
+
+def configure_proxies(app: Flask) -> None:
+    """Trust X-Forwarded-For/-Proto/-Host from exactly TRUSTED_PROXIES hops, no more."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def configure_database(app: Flask) -> None:

@@ -21,12 +21,30 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-set +e
-.venv/bin/python -m pytest "$@"
-status=$?
-set -e
-if [ "$status" -eq 5 ]; then
-    echo "no tests ran: that is a failure"
+run_pytest() {
+    set +e
+    .venv/bin/python -m pytest "$@"
+    local status=$?
+    set -e
+    if [ "$status" -eq 5 ]; then
+        echo "no tests ran: that is a failure"
+        return 1
+    fi
+    return "$status"
+}
+
+if [ $# -gt 0 ]; then
+    run_pytest "$@"
+    exit $?
+fi
+
+# The whole suite directly on PostgreSQL, then the PgBouncer lane: the tests marked
+# `pooled` (services and API) again, through PgBouncer in transaction mode.
+direct=0; pooled=0
+run_pytest || direct=$?
+echo "=== PgBouncer lane ==="
+TEST_PGBOUNCER=1 run_pytest || pooled=$?
+if [ "$direct" -ne 0 ] || [ "$pooled" -ne 0 ]; then
+    echo "FAILED: direct lane exit $direct, PgBouncer lane exit $pooled"
     exit 1
 fi
-exit "$status"

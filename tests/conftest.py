@@ -8,6 +8,8 @@ every test starts from empty tables.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -19,8 +21,12 @@ from sqlalchemy.engine import make_url
 from myapp import create_app
 from myapp.extensions import db
 from myapp.services import users
+from support.processes import PgBouncer
 
 ROOT = Path(__file__).resolve().parent.parent
+# The PgBouncer lane (TEST_PGBOUNCER=1): the tests marked `pooled` run again with the
+# app connected through a real PgBouncer in transaction mode, as Neon's pooler carries it.
+POOLED = os.environ.get("TEST_PGBOUNCER") == "1"
 TABLES = "users, tasks, task_counts, tag_counts, api_tokens, idempotency_keys"
 PASSWORD = "correct horse battery"
 
@@ -91,9 +97,34 @@ def database_url(databases) -> str:
     return url
 
 
+def pytest_collection_modifyitems(config, items):
+    if POOLED:
+        selected = [item for item in items if item.get_closest_marker("pooled")]
+        config.hook.pytest_deselected(items=[item for item in items if item not in selected])
+        items[:] = selected
+
+
+def pytest_report_header(config):
+    return "lane: through PgBouncer (transaction mode)" if POOLED else "lane: direct to PostgreSQL"
+
+
 @pytest.fixture(scope="session")
-def app(database_url):
-    app = make_app(database_url)
+def app_database_url(database_url, server_url):
+    """What the app under test connects to: the test database, or PgBouncer in front of it."""
+    if not POOLED:
+        yield database_url
+        return
+    upstream = make_url(server_url)
+    workdir = Path(tempfile.mkdtemp(prefix="tm-pgbouncer-"))
+    bouncer = PgBouncer(workdir, upstream.host or upstream.query["host"], upstream.port or 5432).start()
+    yield bouncer.url(make_url(database_url).database)
+    bouncer.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def app(app_database_url):
+    app = make_app(app_database_url)
     yield app
     with app.app_context():
         db.engine.dispose()

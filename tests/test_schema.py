@@ -4,6 +4,8 @@ import time
 import pytest
 from sqlalchemy import exc
 
+pytestmark = pytest.mark.pooled
+
 
 def test_an_insert_naming_only_user_and_title_gets_everything_else_from_the_database(sql, alice):
     (row,) = sql("INSERT INTO tasks (user_id, title) VALUES (:u, 'raw') "

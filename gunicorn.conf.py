@@ -1,0 +1,34 @@
+"""gunicorn settings for production: `gunicorn app:app` reads this file.
+
+Workers and threads come from the environment. Each worker holds its own
+connection pool (DB_POOL_SIZE + DB_MAX_OVERFLOW), so workers x pool must stay
+within what the database (or Neon's pooler) accepts.
+"""
+import os
+
+bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+# Longer than the worst database wait (pool + connect + statement timeouts), so a
+# slow database gets a 503 from the app rather than a killed worker.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
+# The app logs every request itself (JSON, with request id and user id).
+accesslog = None
+errorlog = "-"
+# gunicorn's own lines as JSON too, like the app's.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+    }},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}},
+    "loggers": {"gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False}},
+}

@@ -1,0 +1,1 @@
+"""Processes the tests run for themselves: PgBouncer, a private PostgreSQL, gunicorn."""

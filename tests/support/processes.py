@@ -1,0 +1,130 @@
+"""Starting and stopping the real servers some tests need, on loopback only."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def require(tool: str, package: str) -> str:
+    """The path of a Debian-packaged tool; skip without it (fail under CI)."""
+    path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/usr/bin")
+    if path:
+        return path
+    message = f"{tool} not found: install the Debian package {package} (apt-get install {package})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def _as_postgres() -> list[str]:
+    """PostgreSQL and PgBouncer refuse to run as root: drop to the postgres user."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def shared_dir(path: Path) -> Path:
+    """A work folder the postgres user can use too when the tests run as root."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o777)
+    return path
+
+
+class PgBouncer:
+    """A real PgBouncer in transaction mode (as Neon's pooler runs) in front of a server."""
+
+    def __init__(self, workdir: Path, upstream_host: str, upstream_port: int):
+        self.binary = require("pgbouncer", "pgbouncer")
+        self.workdir = shared_dir(workdir)
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        # It must run as a user that may open the upstream's socket folder, if any.
+        self.user = Path(upstream_host).owner() if upstream_host.startswith("/") else "postgres"
+        (self.workdir / "pgbouncer.ini").write_text(f"""\
+[databases]
+* = host={upstream_host} port={upstream_port} user=postgres
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {self.port}
+unix_socket_dir =
+auth_type = any
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = 40
+server_login_retry = 1
+query_wait_timeout = 10
+server_connect_timeout = 3
+logfile = {self.workdir}/pgbouncer.log
+""")
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> "PgBouncer":
+        user = ["-u", self.user] if os.geteuid() == 0 else []
+        self.process = subprocess.Popen([self.binary, *user, str(self.workdir / "pgbouncer.ini")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: the pooler vanishes mid-flight, as in a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+class PostgresCluster:
+    """A PostgreSQL cluster of the test's own, never the shared one, to stop and start."""
+
+    def __init__(self, workdir: Path):
+        if not (PG_BIN / "initdb").exists():
+            require("initdb", "postgresql")
+        self.workdir = shared_dir(workdir)
+        self.data = self.workdir / "data"
+        self.port = free_port()
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run([*_as_postgres(), str(PG_BIN / tool), *args], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.workdir)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> "PostgresCluster":
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.workdir / "server.log"), "-w",
+                  "-o", f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1", "start")
+        return self
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
