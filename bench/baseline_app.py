@@ -1,0 +1,68 @@
+"""The benchmark's baseline: Flask + psycopg, the same SQL, nothing else.
+
+No ORM, no templates, no auth, no validation, no logging: what the app's endpoints
+would cost if they were only their SQL. Served by gunicorn exactly as the app is.
+One connection per worker thread, kept open (no pool library).
+"""
+import json
+import os
+import threading
+
+import psycopg
+from flask import Flask, Response, request
+
+app = Flask(__name__)
+_local = threading.local()
+COLUMNS = ("id, title, description, completed, completed_at, due_date, priority, tags, version, "
+           "created_at, updated_at")
+ORDER = {
+    "newest": "created_at DESC, id DESC",
+    "oldest": "created_at, id",
+    "due": "coalesce(due_date, 'infinity'::date), created_at, id",
+    "priority": "priority_rank DESC, created_at DESC, id DESC",
+    "title": "lower(title), id",
+}
+
+
+def connection() -> psycopg.Connection:
+    conn = getattr(_local, "conn", None)
+    if conn is None or conn.closed:
+        conn = _local.conn = psycopg.connect(os.environ["BASELINE_DSN"], autocommit=True, prepare_threshold=None)
+    return conn
+
+
+def rows_json(cursor) -> Response:
+    names = [column.name for column in cursor.description]
+    rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+    return Response(json.dumps({"items": rows}, default=str), mimetype="application/json")
+
+
+@app.get("/tasks")
+def list_tasks():
+    order = ORDER[request.args.get("sort", "newest")]
+    cursor = connection().execute(
+        f"SELECT {COLUMNS} FROM tasks WHERE user_id = %s ORDER BY {order} LIMIT 51", (request.args["user_id"],))
+    return rows_json(cursor)
+
+
+@app.get("/tasks/<task_id>")
+def get_task(task_id):
+    cursor = connection().execute(f"SELECT {COLUMNS} FROM tasks WHERE id = %s AND user_id = %s",
+                                  (task_id, request.args["user_id"]))
+    return rows_json(cursor)
+
+
+@app.post("/tasks")
+def create_task():
+    body = request.get_json()
+    cursor = connection().execute(f"INSERT INTO tasks (user_id, title) VALUES (%s, %s) RETURNING {COLUMNS}",
+                                  (request.args["user_id"], body["title"]))
+    return rows_json(cursor), 201
+
+
+@app.post("/tasks/<task_id>/toggle")
+def toggle_task(task_id):
+    cursor = connection().execute(
+        f"UPDATE tasks SET completed = NOT completed WHERE id = %s AND user_id = %s RETURNING {COLUMNS}",
+        (task_id, request.args["user_id"]))
+    return rows_json(cursor)
