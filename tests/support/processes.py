@@ -6,6 +6,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -128,3 +129,37 @@ class PostgresCluster:
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+
+class Gunicorn:
+    """The app served by gunicorn (gunicorn.conf.py), as in production, on a loopback port."""
+
+    def __init__(self, env: dict[str, str], workers: int = 2, threads: int = 4):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads), **env}
+        self.process: subprocess.Popen | None = None
+        self.log = tempfile.NamedTemporaryFile(prefix="tm-gunicorn-", suffix=".log", delete=False)
+
+    def start(self) -> "Gunicorn":
+        root = Path(__file__).resolve().parents[2]
+        self.process = subprocess.Popen(
+            [str(root / ".venv" / "bin" / "gunicorn"), "-c", str(root / "gunicorn.conf.py"),
+             "--bind", f"127.0.0.1:{self.port}", "app:app"],
+            cwd=root, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for_port(self.port, timeout=30)
+        return self
+
+    def worker_pids(self) -> set[int]:
+        import psutil
+
+        return {child.pid for child in psutil.Process(self.process.pid).children()}
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)
+        Path(self.log.name).unlink(missing_ok=True)
