@@ -115,6 +115,8 @@ class Config:
         self.MAX_CONTENT_LENGTH = _int(env, "MAX_CONTENT_LENGTH", 1024 * 1024, 1024)
 
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://"
+        # Instances that share a Redis count together; a prefix keeps apps apart.
+        self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "").strip() or "tasks"
         self.RATELIMIT_ENABLED = env.get("RATELIMIT_ENABLED", "true").strip().lower() not in ("0", "false", "no")
         self.RATELIMIT_SIGNIN_PER_ACCOUNT = env.get("RATELIMIT_SIGNIN_PER_ACCOUNT", "").strip() or "5 per minute"
         self.RATELIMIT_SIGNIN_PER_ADDRESS = env.get("RATELIMIT_SIGNIN_PER_ADDRESS", "").strip() or "30 per minute"
