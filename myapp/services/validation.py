@@ -28,11 +28,15 @@ LIMIT_DEFAULT = 50
 WHITESPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
              "\u2028\u2029\u202f\u205f\u3000\ufeff"
 NO_NUL = r"^[^\u0000]*$"
-TITLE_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+# Not blank: one character that is neither NUL nor whitespace. The whitespace is spelled
+# out because \s differs between regex engines (Rust's, pydantic's, has U+0085 and lacks
+# U+FEFF; ECMAScript's, the JSON Schema one, is the reverse).
+TITLE_PATTERN = "^[^\\u0000]*[^\\u0000" + "".join(f"\\u{ord(c):04x}" for c in WHITESPACE) + "][^\\u0000]*$"
 TAG_PATTERN = r"^ *[A-Za-z0-9_-]{1,32} *$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_TAG = re.compile(r"^[a-z0-9_-]{1,32}$")
 _DATE = re.compile(DATE_PATTERN)
+TAG_RULE = f"Each tag must be 1 to {TAG_MAX} letters, digits, '-' or '_'."
+LIMIT_RULE = f"Use a whole number from 1 to {LIMIT_MAX}."
 
 Priority = Literal["none", "low", "medium", "high"]
 Status = Literal["all", "active", "completed", "overdue"]
@@ -52,33 +56,28 @@ def _text(value: Any) -> Any:
 
 
 def _title(value: str) -> str:
-    if len(value) > TITLE_MAX:
-        raise ValueError(f"Title must be at most {TITLE_MAX} characters.")
-    value = value.strip(WHITESPACE)
-    if not value:
-        raise ValueError("Title is required.")
-    return value
+    return value.strip(WHITESPACE)
 
 
 def _description(value: str | None) -> str | None:
-    if value is None:
-        return None
-    if len(value) > DESCRIPTION_MAX:
-        raise ValueError(f"Description must be at most {DESCRIPTION_MAX:,} characters.")
-    return value if value.strip(WHITESPACE) else None
+    return value if value is not None and value.strip(WHITESPACE) else None
 
 
 def _tag(value: str) -> str:
-    tag = value.strip(" ").lower()
-    if not _TAG.match(tag):
-        raise ValueError(f"Each tag must be 1 to {TAG_MAX} letters, digits, '-' or '_'.")
-    return tag
+    return value.strip(" ").lower()
 
 
 def _tags(values: list[str]) -> list[str]:
-    if len(values) > TAGS_MAX:
-        raise ValueError(f"At most {TAGS_MAX} tags.")
     return list(dict.fromkeys(values))  # drop repeats, keep order
+
+
+def _whole_number(value: Any) -> Any:
+    """Query-string digits only: no sign, spaces, decimals or underscores (which int() takes)."""
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit()) or len(value) > 9:  # int() of huge text is slow
+            raise ValueError(LIMIT_RULE)
+        return int(value)
+    return value
 
 
 def _date(value: Any) -> Any:
@@ -95,13 +94,14 @@ def _date(value: Any) -> Any:
     raise ValueError("Use a date like 2026-12-31 (YYYY-MM-DD).")
 
 
-Text = Annotated[str, BeforeValidator(_text), Field(pattern=NO_NUL)]
-Title = Annotated[str, BeforeValidator(_text), AfterValidator(_title),
-                  Field(max_length=TITLE_MAX, pattern=TITLE_PATTERN)]
-Description = Annotated[str | None, BeforeValidator(_text), AfterValidator(_description),
-                        Field(max_length=DESCRIPTION_MAX, pattern=NO_NUL)]
-Tag = Annotated[str, BeforeValidator(_text), AfterValidator(_tag), Field(pattern=TAG_PATTERN)]
-Tags = Annotated[list[Tag], AfterValidator(_tags), Field(max_length=TAGS_MAX)]
+# Constraints (Field) come first, so that pydantic checks them on the value as sent and
+# they appear in the JSON Schema; _text runs before them, the normalising validators after.
+Title = Annotated[str, Field(max_length=TITLE_MAX, pattern=TITLE_PATTERN),
+                  BeforeValidator(_text), AfterValidator(_title)]
+Description = Annotated[Annotated[str, Field(max_length=DESCRIPTION_MAX, pattern=NO_NUL),
+                                  BeforeValidator(_text)] | None, AfterValidator(_description)]
+Tag = Annotated[str, Field(pattern=TAG_PATTERN), BeforeValidator(_text), AfterValidator(_tag)]
+Tags = Annotated[list[Tag], Field(max_length=TAGS_MAX), AfterValidator(_tags)]
 DueDate = Annotated[date | None, BeforeValidator(_date),
                     Field(json_schema_extra={"format": "date", "pattern": DATE_PATTERN})]
 
@@ -120,10 +120,17 @@ class TaskCreate(_Input):
     completed: bool = False
 
 
+def _without_defaults(schema: dict[str, Any], **extra: Any) -> None:
+    for prop in schema["properties"].values():
+        prop.pop("default", None)
+    schema.update(extra)
+
+
 class TaskUpdate(_Input):
     """A partial update: only the fields sent are changed."""
 
-    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+    # Absent fields stay as they are: no defaults in the schema (None here only marks "not sent").
+    model_config = ConfigDict(json_schema_extra=lambda schema: _without_defaults(schema, minProperties=1))
 
     title: Title = None  # type: ignore[assignment]
     description: Description = None
@@ -145,14 +152,30 @@ class TaskQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Status = "all"
-    q: Annotated[str, BeforeValidator(_text), Field(max_length=QUERY_MAX, pattern=NO_NUL)] = ""
+    q: Annotated[str, Field(max_length=QUERY_MAX, pattern=NO_NUL), BeforeValidator(_text)] = ""
     tag: Tag | None = None
     priority: Priority | None = None
     due_before: DueDate = None
     due_after: DueDate = None
     sort: Sort = "newest"
-    limit: Annotated[int, Field(ge=1, le=LIMIT_MAX)] = LIMIT_DEFAULT
+    limit: Annotated[int, Field(ge=1, le=LIMIT_MAX), BeforeValidator(_whole_number)] = LIMIT_DEFAULT
     cursor: Annotated[str, Field(max_length=512, pattern=r"^[A-Za-z0-9_=-]*$")] | None = None
+
+
+# The constraints above are checked by pydantic (as the JSON Schema states them); these
+# are their errors in the words pages and API show, by (field, error type).
+MESSAGES = {
+    ("title", "string_pattern_mismatch"): "Title is required.",
+    ("title", "string_too_long"): f"Title must be at most {TITLE_MAX} characters.",
+    ("description", "string_too_long"): f"Description must be at most {DESCRIPTION_MAX:,} characters.",
+    ("tags", "too_long"): f"At most {TAGS_MAX} tags.",
+    ("tags", "string_pattern_mismatch"): TAG_RULE,
+    ("tag", "string_pattern_mismatch"): TAG_RULE,
+    ("q", "string_too_long"): f"Search for at most {QUERY_MAX} characters.",
+    ("limit", "greater_than_equal"): LIMIT_RULE,
+    ("limit", "less_than_equal"): LIMIT_RULE,
+    ("limit", "int_type"): LIMIT_RULE,
+}
 
 
 def _details(error: pydantic.ValidationError) -> dict[str, str]:
@@ -165,7 +188,7 @@ def _details(error: pydantic.ValidationError) -> dict[str, str]:
             message = "Unknown field."
         elif item["type"] == "missing":
             message = "Required."
-        details.setdefault(field, message)
+        details.setdefault(field, MESSAGES.get((field, item["type"]), message))
     return details
 
 
