@@ -6,6 +6,8 @@ failure becomes {"code", "message", "details"}; elsewhere the site's error page.
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -131,13 +133,26 @@ def handle_http_error(error: HTTPException):
     headers = {}
     if status == 405 and error.valid_methods:
         headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    description = error.description if status == 400 else None
     if status == 429:
-        retry = getattr(error, "retry_after", None)
-        headers["Retry-After"] = str(retry or 60)
+        retry = retry_after_seconds(error)
+        headers["Retry-After"] = str(retry)
+        description = f"Too many attempts. Wait {retry} second{'' if retry == 1 else 's'}, then try again."
     if wants_json():
         code, message = HTTP_CODES.get(status, ("HTTP_ERROR", error.name))
         return json_error(status, code, message, headers=headers)
-    return error_page(status, error.description if status in (400, 429) else None, headers)
+    return error_page(status, description, headers)
+
+
+def retry_after_seconds(error: HTTPException) -> int:
+    """When a rate-limited client may try again: when the breached limit's window resets."""
+    from .extensions import limiter
+
+    breached = limiter.current_limit
+    if breached is not None and breached.breached:
+        return max(1, math.ceil(breached.reset_at - time.time()))
+    retry = getattr(error, "retry_after", None)
+    return retry if isinstance(retry, int) else 60
 
 
 def handle_csrf_error(error: CSRFError):

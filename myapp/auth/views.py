@@ -1,0 +1,85 @@
+"""Sign-up, sign-in and sign-out pages.
+
+Attempts are rate-limited per client address and per account-and-address pair:
+someone hammering one account from their own address is stopped without locking
+its owner out anywhere else.
+"""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_user, logout_user
+
+from ..errors import InvalidCredentials, ValidationError
+from ..extensions import limiter
+from ..forms import SignInForm, SignUpForm, show_errors
+from ..security import local_path
+from ..services import users
+from . import bp
+
+
+def _configured(name: str):
+    return lambda: current_app.config[name]
+
+
+def _account_and_address() -> str:
+    return f"{users.normalise_email(request.form.get('email'))}|{get_remote_address()}"
+
+
+per_address = limiter.shared_limit(_configured("RATELIMIT_SIGNIN_PER_ADDRESS"), scope="auth-address",
+                                   methods=["POST"])
+per_account = limiter.limit(_configured("RATELIMIT_SIGNIN_PER_ACCOUNT"), key_func=_account_and_address,
+                            methods=["POST"])
+
+
+def _next_page() -> str:
+    return local_path(request.args.get("next")) or url_for("pages.index")
+
+
+def _form_page(template: str, form, **context):
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(template, form=form, next=local_path(request.args.get("next")), **context), status
+
+
+@bp.route("/sign-up", methods=["GET", "POST"])
+@per_address
+def sign_up():
+    if current_user.is_authenticated:
+        return redirect(_next_page())
+    form = SignUpForm()
+    if request.method == "POST":
+        try:
+            user = users.create_user(form.email.data, form.password.data, form.timezone.data or "UTC")
+        except ValidationError as error:
+            show_errors(form, error.details)
+        else:
+            login_user(user)
+            flash("Welcome! Your account is ready. Add your first task below.", "success")
+            return redirect(_next_page())
+    return _form_page("auth/sign_up.html", form)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@per_address
+@per_account
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(_next_page())
+    form = SignInForm()
+    if request.method == "POST":
+        try:
+            user = users.authenticate(form.email.data, form.password.data)
+        except InvalidCredentials as error:
+            form.form_errors.append(error.message)
+        else:
+            login_user(user, remember=form.remember.data)
+            flash("Welcome back.", "success")
+            return redirect(_next_page())
+    return _form_page("auth/sign_in.html", form)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("pages.index"))

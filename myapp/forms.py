@@ -1,0 +1,134 @@
+"""The browser forms: they carry and render fields, nothing more.
+
+Input is validated once, in the service layer; a page maps the service's
+ValidationError.details back onto these fields with show_errors(). CSRF is checked
+for every POST by CSRFProtect (myapp.extensions.csrf), so the forms do not check it
+a second time; templates render the token with the csrf_field() macro.
+"""
+from __future__ import annotations
+
+import re
+from functools import cache
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, HiddenField, IntegerField, PasswordField, SelectChoice, SelectField, StringField,
+                     TextAreaField)
+from wtforms.widgets import DateInput, EmailInput, HiddenInput, NumberInput
+
+from .models import PRIORITIES
+
+_TAG_SEPARATORS = re.compile(r"[\s,]+")
+
+
+@cache
+def timezone_choices() -> list[SelectChoice]:
+    """UTC, then every Region/City zone grouped by region ("Europe" > "Berlin")."""
+    zones = sorted(zone for zone in available_timezones() if "/" in zone and not zone.startswith("Etc/"))
+    return [SelectChoice("UTC"), *(
+        SelectChoice(zone, zone.partition("/")[2].replace("_", " ").replace("/", " / "),
+                     optgroup=zone.partition("/")[0])
+        for zone in zones)]
+
+
+def _choices(pairs: dict[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs.items()]
+
+
+def show_errors(form: FlaskForm, details: dict[str, str]) -> None:
+    """Put each message next to its field; messages about no field go on top of the form."""
+    for field, message in details.items():
+        if field in form._fields:
+            form[field].errors = [message]
+        else:
+            form.form_errors.append(message)
+
+
+def optional_int(raw: str | None):
+    """"" -> None, "12" -> 12; anything else goes on as typed, for the service to refuse."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    return int(text) if text.isascii() and text.isdigit() else text
+
+
+class PageForm(FlaskForm):
+    class Meta:
+        csrf = False  # CSRFProtect already refuses every POST without a valid token
+
+
+class SignUpForm(PageForm):
+    email = StringField("Email", widget=EmailInput(), render_kw={"autocomplete": "email", "required": True})
+    password = PasswordField("Password", render_kw={"autocomplete": "new-password", "required": True})
+    timezone = SelectField("Time zone", choices=timezone_choices, default="UTC", validate_choice=False)
+
+
+class SignInForm(PageForm):
+    email = StringField("Email", widget=EmailInput(), render_kw={"autocomplete": "email", "required": True})
+    password = PasswordField("Password", render_kw={"autocomplete": "current-password", "required": True})
+    remember = BooleanField("Keep me signed in on this device")
+
+
+class TaskForm(PageForm):
+    title = StringField("Title", render_kw={"maxlength": 255, "autocomplete": "off", "required": True})
+    description = TextAreaField("Description", render_kw={"rows": 3, "maxlength": 10000})
+    due_date = StringField("Due date", widget=DateInput())
+    priority = SelectField("Priority", choices=_choices({p: p.capitalize() for p in PRIORITIES}), default="none",
+                           validate_choice=False)
+    tags = StringField("Tags", render_kw={"autocomplete": "off", "placeholder": "work, home"})
+    return_to = HiddenField()
+
+    def values(self) -> dict:
+        """The task as the service takes it: tags split on commas and spaces, blanks as None."""
+        tags = [tag.removeprefix("#") for tag in _TAG_SEPARATORS.split(self.tags.data or "")]
+        return {
+            "title": self.title.data or "",
+            "description": self.description.data or None,
+            "due_date": self.due_date.data or None,
+            "priority": self.priority.data,
+            "tags": [tag for tag in tags if tag],
+        }
+
+    def fill(self, task) -> None:
+        """Show a task's current values in the fields."""
+        self.title.data = task.title
+        self.description.data = task.description or ""
+        self.due_date.data = task.due_date.isoformat() if task.due_date else ""
+        self.priority.data = task.priority
+        self.tags.data = ", ".join(task.tags)
+
+
+class EditTaskForm(TaskForm):
+    completed = BooleanField("Done")
+    version = IntegerField(widget=HiddenInput())
+
+    def values(self) -> dict:
+        return {**super().values(), "completed": self.completed.data}
+
+    def fill(self, task) -> None:
+        super().fill(task)
+        self.completed.data = task.completed
+        self.version.data = task.version
+
+
+class PasswordForm(PageForm):
+    current_password = PasswordField("Current password", render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField("New password", render_kw={"autocomplete": "new-password"})
+
+
+class TimezoneForm(PageForm):
+    timezone = SelectField("Time zone", choices=timezone_choices, validate_choice=False)
+
+
+class TokenForm(PageForm):
+    name = StringField("Name", render_kw={"maxlength": 100, "autocomplete": "off",
+                                          "placeholder": "e.g. backup script"})
+    scope = SelectField("Access", choices=_choices({"write": "Read and write", "read": "Read only"}),
+                        default="write", validate_choice=False)
+    expires_in_days = StringField("Expires after (days)", widget=NumberInput(min=1, max=3650),
+                                  render_kw={"placeholder": "never"})
+
+
+class DeleteAccountForm(PageForm):
+    password = PasswordField("Your password", render_kw={"autocomplete": "current-password"})
+

@@ -1,0 +1,147 @@
+"""The task list and the task actions.
+
+Every action carries the list URL it came from (`return_to`) and goes back there,
+so filters, search and the place in the list survive a toggle, an edit or a delete.
+Scripts (static/js/app.js) post to the same endpoints asking for JSON and update
+the page in place.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import parse_qsl, urlsplit
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..errors import Conflict, ValidationError
+from ..forms import EditTaskForm, TaskForm, show_errors
+from ..security import local_path
+from ..services import tasks
+from . import bp
+
+PAGE_SIZE = 20
+LIST_PARAMS = ("status", "q", "tag", "priority", "sort", "cursor")
+
+
+def list_params(values: Mapping[str, str]) -> dict[str, str]:
+    """The list's filters, sort and cursor found in a query string; blanks dropped."""
+    return {key: values[key].strip() for key in LIST_PARAMS if (values.get(key) or "").strip()}
+
+
+def return_to() -> str:
+    """The list URL an action came from (only a path on this site), else the home page."""
+    return local_path(request.values.get("return_to")) or url_for("pages.index")
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _counts() -> dict:
+    counts = tasks.count_tasks(current_user.id)
+    return {"active": counts.active, "completed": counts.completed, "total": counts.total}
+
+
+def _task_list(params: dict[str, str], form: TaskForm, status: int = 200):
+    user = current_user
+    page = tasks.list_tasks(user.id, {**params, "limit": PAGE_SIZE}, user.timezone)
+    here = url_for("pages.index", **params)
+    form.return_to.data = here
+
+    def list_url(**changes) -> str:
+        """This list with some filters changed; a new filter starts again at the top."""
+        return url_for("pages.index", **{**params, "cursor": None, **changes})
+
+    return render_template(
+        "pages/index.html", page=page, params=params, form=form, here=here, list_url=list_url,
+        counts=tasks.count_tasks(user.id), tags=tasks.list_tags(user.id), today=tasks.today_in(user.timezone),
+    ), status
+
+
+@bp.get("/")
+def index():
+    if not current_user.is_authenticated:
+        return render_template("pages/landing.html")
+    params = list_params(request.args)
+    try:
+        return _task_list(params, TaskForm())
+    except ValidationError as error:  # a hand-edited or outdated filter in the URL
+        for message in error.details.values():
+            flash(message, "error")
+        kept = {key: value for key, value in params.items() if key not in error.details}
+        return redirect(url_for("pages.index", **(kept if kept != params else {})))
+
+
+@bp.post("/tasks")
+@login_required
+def create():
+    form = TaskForm()
+    try:
+        task = tasks.create_task(current_user.id, form.values())
+    except ValidationError as error:
+        show_errors(form, error.details)
+        params = list_params(dict(parse_qsl(urlsplit(return_to()).query)))
+        return _task_list(params, form, status=422)
+    flash(f"Added “{task.title}”.", "success")
+    return redirect(return_to())
+
+
+@bp.post("/tasks/<task_id>/toggle")
+@login_required
+def toggle(task_id):
+    task = tasks.toggle_task(current_user.id, task_id)
+    message = f"“{task.title}” is done." if task.completed else f"“{task.title}” is open again."
+    if wants_json():
+        row = render_template("pages/_task.html", task=task, return_to=return_to(),
+                              today=tasks.today_in(current_user.timezone))
+        return jsonify(message=message, completed=task.completed, html=row, counts=_counts())
+    flash(message, "success")
+    return redirect(return_to())
+
+
+@bp.route("/tasks/<task_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(task_id):
+    form = EditTaskForm()
+    form.return_to.data = return_to()
+    if request.method == "GET":
+        form.fill(tasks.get_task(current_user.id, task_id))
+        return render_template("pages/edit.html", form=form, task_id=task_id)
+    if form.version.data is None:
+        abort(400, "This form is missing the task's version. Open the task again and redo your change.")
+    try:
+        task = tasks.update_task(current_user.id, task_id, form.values(), expected_version=form.version.data)
+    except ValidationError as error:
+        show_errors(form, error.details)
+        return render_template("pages/edit.html", form=form, task_id=task_id), 422
+    except Conflict as conflict:
+        # Keep what the user typed, show what the task holds now, and let a second
+        # save (with the current version) replace it knowingly.
+        form.version.data = conflict.current.version
+        return render_template("pages/edit.html", form=form, task_id=task_id, current=conflict.current), 409
+    flash(f"Saved “{task.title}”.", "success")
+    return redirect(form.return_to.data)
+
+
+@bp.route("/tasks/<task_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(task_id):
+    if request.method == "GET":
+        task = tasks.get_task(current_user.id, task_id)
+        return render_template("pages/confirm_delete.html", task=task, return_to=return_to())
+    tasks.delete_task(current_user.id, task_id)
+    if wants_json():
+        return jsonify(message="Task deleted.", counts=_counts())
+    flash("Task deleted.", "success")
+    return redirect(return_to())
+
+
+@bp.route("/tasks/clear-completed", methods=["GET", "POST"])
+@login_required
+def clear_completed():
+    if request.method == "GET":
+        return render_template("pages/confirm_clear.html", counts=tasks.count_tasks(current_user.id),
+                               return_to=return_to())
+    cleared = tasks.clear_completed(current_user.id)
+    flash(f"Cleared {cleared} completed task{'' if cleared == 1 else 's'}.", "success")
+    return redirect(return_to())

@@ -1,0 +1,222 @@
+// Small enhancements for pages that work fully without JavaScript.
+// Toggling and deleting a task post to the same endpoints as the plain forms, asking
+// for JSON, and update the list in place. No inline handlers: the CSP forbids them.
+(function () {
+  "use strict";
+
+  const csrfToken = () => document.querySelector('meta[name="csrf-token"]').content;
+  const flashes = document.getElementById("flashes");
+  const dialog = document.getElementById("confirm-dialog");
+  const pending = new WeakSet();
+
+  // Flash messages -----------------------------------------------------------------
+
+  function closeButton() {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "flash-close";
+    const glyph = document.createElement("span");
+    glyph.setAttribute("aria-hidden", "true");
+    glyph.textContent = "×";
+    const label = document.createElement("span");
+    label.className = "visually-hidden";
+    label.textContent = "Dismiss";
+    button.append(glyph, label);
+    return button;
+  }
+
+  function announce(message, category) {
+    const flash = document.createElement("div");
+    flash.className = "flash flash-" + (category || "success");
+    const text = document.createElement("p");
+    text.textContent = message;
+    flash.append(text, closeButton());
+    flashes.replaceChildren(flash);
+  }
+
+  // Counts shown in several places (sidebar, summary, "clear completed") -----------
+
+  function updateCounts(counts) {
+    document.querySelectorAll("[data-count]").forEach((element) => {
+      const value = counts[element.dataset.count];
+      if (value !== undefined) element.textContent = String(value);
+    });
+    document.querySelectorAll("[data-hidden-without]").forEach((element) => {
+      element.hidden = !counts[element.dataset.hiddenWithout];
+    });
+  }
+
+  // Talking to the page endpoints --------------------------------------------------
+
+  class NotJson extends Error {}
+
+  async function postForJson(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-Requested-With": "fetch", "X-CSRFToken": csrfToken() },
+    });
+    const type = response.headers.get("Content-Type") || "";
+    // A redirect to the sign-in page, a 404 page, an error page: let the browser show it.
+    if (!response.ok || !type.startsWith("application/json")) throw new NotJson(String(response.status));
+    return response.json();
+  }
+
+  async function send(url, body, fallback) {
+    try {
+      return await postForJson(url, body);
+    } catch (error) {
+      if (error instanceof NotJson) fallback();
+      else announce("Could not reach the server. Check your connection and try again.", "error");
+      return null;
+    }
+  }
+
+  // The task list ------------------------------------------------------------------
+
+  function leavesView(list, completed) {
+    const status = list ? list.dataset.status : "all";
+    return (status === "active" && completed) || (status === "overdue" && completed)
+      || (status === "completed" && !completed);
+  }
+
+  function focusAfterRemoving(row) {
+    const neighbour = row.nextElementSibling || row.previousElementSibling;
+    const target = neighbour ? neighbour.querySelector(".check") : document.getElementById("list-title");
+    if (!neighbour && target) target.setAttribute("tabindex", "-1");
+    if (target) target.focus();
+  }
+
+  function removeRow(row) {
+    const list = row.closest(".task-list");
+    if (row.contains(document.activeElement)) focusAfterRemoving(row);
+    row.remove();
+    if (list && !list.querySelector(".task")) {
+      const empty = document.createElement("div");
+      empty.className = "card empty-state";
+      const text = document.createElement("p");
+      const link = document.createElement("a");
+      link.href = window.location.href;
+      link.textContent = "Refresh the list";
+      text.append("Nothing left on this page. ", link);
+      empty.append(text);
+      list.replaceWith(empty);
+    }
+  }
+
+  async function toggleTask(form) {
+    const row = form.closest(".task");
+    if (pending.has(row)) return;
+    pending.add(row);
+    row.setAttribute("aria-busy", "true");
+    const data = await send(form.action, new FormData(form), () => form.submit());
+    pending.delete(row);
+    row.removeAttribute("aria-busy");
+    if (!data) return;
+    updateCounts(data.counts);
+    announce(data.message);
+    const list = row.closest(".task-list");
+    if (leavesView(list, data.completed)) {
+      removeRow(row);
+      return;
+    }
+    const hadFocus = row.contains(document.activeElement);
+    const template = document.createElement("template");
+    template.innerHTML = data.html.trim();
+    const fresh = template.content.firstElementChild;
+    row.replaceWith(fresh);
+    if (hadFocus) fresh.querySelector(".check").focus();
+  }
+
+  async function deleteTask(link) {
+    const row = document.getElementById(link.dataset.remove);
+    const url = new URL(link.href, window.location.href);
+    const body = new FormData();
+    body.append("csrf_token", csrfToken());
+    body.append("return_to", url.searchParams.get("return_to") || "/");
+    const data = await send(url.pathname, body, () => { window.location.href = link.href; });
+    if (!data) return;
+    updateCounts(data.counts);
+    announce(data.message);
+    if (row) removeRow(row);
+  }
+
+  // Confirmation: a modal dialog where supported, else the browser's confirm() ----
+
+  function confirmThen(message, buttonLabel, action) {
+    if (!dialog || typeof dialog.showModal !== "function") {
+      if (window.confirm(message)) action();
+      return;
+    }
+    dialog.querySelector(".dialog-message").textContent = message;
+    dialog.querySelector("#confirm-dialog-ok").textContent = buttonLabel || "Delete";
+    dialog.returnValue = "";
+    dialog.addEventListener("close", () => {
+      if (dialog.returnValue === "confirm") action();
+    }, { once: true });
+    dialog.showModal();
+    dialog.querySelector('button[value="cancel"]').focus();
+  }
+
+  // Links that lead to a confirmation page without JavaScript: post straight away.
+  function postLink(link) {
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = link.href;
+    const token = document.createElement("input");
+    token.type = "hidden";
+    token.name = "csrf_token";
+    token.value = csrfToken();
+    form.append(token);
+    document.body.append(form);
+    form.submit();
+  }
+
+  // Wiring -------------------------------------------------------------------------
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form.matches(".task-toggle")) {
+      event.preventDefault();
+      toggleTask(form);
+    } else if (form.dataset.confirm) {
+      event.preventDefault();
+      confirmThen(form.dataset.confirm, form.dataset.confirmButton, () => form.submit());
+    }
+  });
+
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a[data-confirm]");
+    if (link && event.button === 0 && !(event.metaKey || event.ctrlKey || event.shiftKey || event.altKey)) {
+      event.preventDefault();
+      confirmThen(link.dataset.confirm, link.dataset.confirmButton,
+        () => (link.dataset.remove ? deleteTask(link) : postLink(link)));
+      return;
+    }
+    const close = event.target.closest(".flash-close");
+    if (close) {
+      close.closest(".flash").remove();
+      return;
+    }
+    const copy = event.target.closest("[data-copy]");
+    if (copy) {
+      const source = document.getElementById(copy.dataset.copy);
+      navigator.clipboard.writeText(source.textContent.trim()).then(
+        () => { copy.textContent = "Copied"; },
+        () => { copy.textContent = "Select and copy it by hand"; });
+    }
+  });
+
+  document.querySelectorAll(".flash-close").forEach((button) => { button.hidden = false; });
+  if (navigator.clipboard) {
+    document.querySelectorAll("[data-copy]").forEach((button) => { button.hidden = false; });
+  }
+
+  // Sign-up: start from the browser's own time zone when the list has it.
+  const zoneSelect = document.querySelector("select[data-detect-timezone]");
+  if (zoneSelect && zoneSelect.value === "UTC") {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && Array.from(zoneSelect.options).some((option) => option.value === zone)) zoneSelect.value = zone;
+  }
+})();
