@@ -6,7 +6,6 @@ failure becomes {"code", "message", "details"}; elsewhere the site's error page.
 from __future__ import annotations
 
 import logging
-import math
 import time
 
 from flask import Flask, jsonify, render_template, request
@@ -150,7 +149,8 @@ def retry_after_seconds(error: HTTPException) -> int:
 
     breached = limiter.current_limit
     if breached is not None and breached.breached:
-        return max(1, math.ceil(breached.reset_at - time.time()))
+        # Rounded as the limiter rounds its own Retry-After header, so page and header agree.
+        return max(1, int(breached.reset_at - time.time()))
     retry = getattr(error, "retry_after", None)
     return retry if isinstance(retry, int) else 60
 

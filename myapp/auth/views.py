@@ -6,6 +6,8 @@ its owner out anywhere else.
 """
 from __future__ import annotations
 
+import hashlib
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
@@ -23,7 +25,9 @@ def _configured(name: str):
 
 
 def _account_and_address() -> str:
-    return f"{users.normalise_email(request.form.get('email'))}|{get_remote_address()}"
+    # Hashed: the limiter logs its keys, and logs carry no email addresses.
+    account = hashlib.sha256(users.normalise_email(request.form.get("email")).encode()).hexdigest()[:32]
+    return f"{account}|{get_remote_address()}"
 
 
 per_address = limiter.shared_limit(_configured("RATELIMIT_SIGNIN_PER_ADDRESS"), scope="auth-address",

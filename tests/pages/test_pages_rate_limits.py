@@ -1,0 +1,86 @@
+"""Sign-in and sign-up attempts are rate-limited without letting anyone lock another person out."""
+from __future__ import annotations
+
+import pytest
+from conftest import make_app
+from support.pages import PASSWORD, post, sign_in
+
+from myapp.extensions import db, limiter
+from myapp.services import users
+
+HOME, AWAY = {"REMOTE_ADDR": "203.0.113.7"}, {"REMOTE_ADDR": "198.51.100.9"}
+
+
+@pytest.fixture
+def limited_app(app, database_url):
+    """An app with rate limits on (memory storage, fresh counters), built like the real one."""
+    limited = make_app(database_url, env={"RATELIMIT_ENABLED": "true", "RATELIMIT_SIGNIN_PER_ACCOUNT": "5 per minute",
+                                          "RATELIMIT_SIGNIN_PER_ADDRESS": "8 per minute"})
+    with limited.app_context():
+        users.create_user("carol@example.com", PASSWORD)
+    yield limited
+    with limited.app_context():
+        db.engine.dispose()
+    # One Limiter object serves every app in the process and keeps the settings of the
+    # last init_app(): give the shared test app its own (rate limits off) back.
+    limiter.init_app(app)
+
+
+def test_the_sixth_quick_wrong_password_for_one_account_from_one_address_gets_429(limited_app):
+    client = limited_app.test_client()
+    for _ in range(5):
+        assert sign_in(client, "carol@example.com", "wrong password", environ_base=HOME).status_code == 422
+    response = sign_in(client, "carol@example.com", "wrong password", environ_base=HOME)
+    assert response.status_code == 429
+    retry = int(response.headers["Retry-After"])
+    assert 1 <= retry <= 60
+    html = response.get_data(as_text=True)
+    assert "Too many attempts" in html and f"Wait {retry} second" in html
+    assert '<link rel="stylesheet"' in html  # the site's own error page
+
+
+def test_the_locked_account_still_signs_in_from_another_address(limited_app):
+    attacker, owner = limited_app.test_client(), limited_app.test_client()
+    for _ in range(6):
+        sign_in(attacker, "carol@example.com", "wrong password", environ_base=HOME)
+    response = sign_in(owner, "carol@example.com", environ_base=AWAY)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_other_accounts_still_sign_in_from_the_same_address(limited_app):
+    client = limited_app.test_client()
+    with limited_app.app_context():
+        users.create_user("dave@example.com", PASSWORD)
+    for _ in range(6):
+        sign_in(client, "carol@example.com", "wrong password", environ_base=HOME)
+    assert sign_in(client, "dave@example.com", environ_base=HOME).status_code == 302
+
+
+def test_the_account_limit_ignores_letter_case_and_spaces_in_the_email(limited_app):
+    client = limited_app.test_client()
+    for email in ("carol@example.com", "CAROL@example.com", " Carol@Example.com", "carol@EXAMPLE.com",
+                  "carol@example.com "):
+        sign_in(client, email, "wrong password", environ_base=HOME)
+    assert sign_in(client, "Carol@example.com", "wrong password", environ_base=HOME).status_code == 429
+
+
+def test_one_address_trying_many_accounts_is_stopped_by_the_address_limit(limited_app):
+    client = limited_app.test_client()
+    statuses = [sign_in(client, f"guess{n}@example.com", "wrong password", environ_base=HOME).status_code
+                for n in range(9)]
+    assert statuses == [422] * 8 + [429]
+
+
+def test_sign_up_attempts_count_against_the_address_limit(limited_app):
+    client = limited_app.test_client()
+    statuses = [post(client, "/sign-up", {"email": f"new{n}@example.com", "password": "short", "timezone": "UTC"},
+                     environ_base=HOME).status_code for n in range(9)]
+    assert statuses == [422] * 8 + [429]
+    assert post(client, "/sign-up", {"email": "new@example.com", "password": PASSWORD, "timezone": "UTC"},
+                environ_base=AWAY).status_code == 302
+
+
+def test_showing_the_forms_is_not_limited(limited_app):
+    client = limited_app.test_client()
+    for _ in range(12):
+        assert client.get("/sign-in", environ_base=HOME).status_code == 200
