@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
 
-from . import database, login, models, security  # noqa: F401 - models register their tables
+from . import cli, database, login, models, security  # noqa: F401 - models register their tables
 from .errors import register_error_handlers
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .logs import configure_logging
@@ -41,6 +41,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
+    cli.register_commands(app)
     security.init_app(app)
     with app.app_context():
         database.check_database_at_start(db.engine)
@@ -72,6 +73,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .health import bp as health_bp
     from .pages import bp as pages_bp
@@ -79,3 +81,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(api_bp)

@@ -62,6 +62,19 @@ class DatabaseUnavailable(AppError):
     status, code, message = 503, "DATABASE_UNAVAILABLE", "The database is unavailable. Try again shortly."
 
 
+class IdempotencyKeyReused(AppError):
+    """The Idempotency-Key came first with another request: the key, not the request, is wrong."""
+
+    status, code = 409, "IDEMPOTENCY_KEY_REUSED"
+    message = "This Idempotency-Key was already used with a different request body."
+
+
+class MalformedHeader(AppError):
+    """A request header the API reads (If-Match, Idempotency-Key) is not in its documented form."""
+
+    status, code, message = 400, "MALFORMED_HEADER", "A request header is malformed."
+
+
 # Status -> (code, message) for HTTP errors raised by Flask/Werkzeug itself.
 HTTP_CODES = {
     400: ("MALFORMED_JSON", "The request body is not valid JSON."),
@@ -98,6 +111,8 @@ def json_error(status: int, code: str, message: str, details: dict | None = None
     response.status_code = status
     if status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if status == 401:  # names the scheme to authenticate with (RFC 9110)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

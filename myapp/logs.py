@@ -43,8 +43,8 @@ class StdoutHandler(logging.StreamHandler):
 
 
 def current_user_id() -> str | None:
-    """The signed-in user's id if already loaded: never triggers a database load."""
-    user = g.get("_login_user")
+    """The acting user's id if already loaded (session, or API token: g.api_user): never loads it."""
+    user = g.get("api_user") or g.get("_login_user")
     user_id = getattr(user, "id", None)
     return str(user_id) if user_id else None
 

@@ -77,10 +77,14 @@ def today_in(tz: str) -> date:
         return datetime.now(ZoneInfo("UTC")).date()
 
 
+def insert_task(user_id: uuid.UUID, values: TaskCreate) -> Task:
+    """Insert a validated task in the caller's transaction, without committing it."""
+    return db.session.scalar(insert(Task).values(user_id=user_id, **values.model_dump()).returning(Task))
+
+
 @operation("task.create")
 def create_task(user_id: uuid.UUID, data: Mapping[str, Any]) -> Task:
-    values = parse(TaskCreate, dict(data)).model_dump()
-    task = db.session.scalar(insert(Task).values(user_id=user_id, **values).returning(Task))
+    task = insert_task(user_id, parse(TaskCreate, dict(data)))
     db.session.commit()
     return task
 

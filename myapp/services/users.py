@@ -137,6 +137,15 @@ def get_user(user_id: uuid.UUID) -> User:
     return user
 
 
+@operation("user.find")
+def find_user(email: Any) -> User:
+    """The account with this email (in any letter case), or NotFound."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise NotFound("No account has this email.")
+    return user
+
+
 @operation("user.change_password")
 def change_password(user_id: uuid.UUID, current_password: Any, new_password: Any) -> User:
     """Set a new password; every other session and remember-me cookie stops working."""

@@ -1,0 +1,284 @@
+"""The OpenAPI 3.1 document of API v1, served at /api/v1/openapi.json.
+
+Request schemas are generated from the pydantic models the service layer validates
+with (their $defs moved into components), so every input rule the service enforces is
+stated here. Response schemas mirror myapp.serializers. Tests run the live API
+against this document (Schemathesis), so the two cannot drift apart unnoticed.
+"""
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from ..models import PRIORITIES, TOKEN_SCOPES
+from ..services.idempotency import KEY_LIFETIME
+from ..services.validation import TAG_MAX, TaskCreate, TaskQuery, TaskUpdate
+from .inputs import IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN
+
+JSON = "application/json"
+DESCRIPTION = f"""\
+The JSON API of the task manager.
+
+**Authentication.** Send `Authorization: Bearer <token>` with a personal API token (made on the
+account page, or with `flask tokens create EMAIL NAME`). Read-only tokens may only use GET. The
+browser session cookie works too; then unsafe methods (POST, PATCH, DELETE) must send the
+page's CSRF token in `X-CSRFToken`. Without valid credentials: 401 with `WWW-Authenticate: Bearer`.
+
+**Errors.** Every error has the body `{{"code", "message", "details"}}`; `details` maps each invalid
+field (or header, or `_` for the whole body) to a message. Unknown routes under `/api` answer 404 and
+methods a route does not have answer 405 with `Allow`, in the same shape.
+
+**Paging.** `GET /tasks` returns `next_cursor` (and `prev_cursor` after the first page); pass one
+back as `cursor` with the same `sort`. Cursors are opaque: one this API did not issue is a 422.
+
+**Conditional requests.** Task responses carry a strong `ETag` (the task's version). PATCH, DELETE
+and toggle take an optional `If-Match`: `*` or that ETag; if the task changed since, 412 and nothing
+is written. `If-None-Match` on GET answers 304 when the task is unchanged.
+
+**Idempotency.** `POST /tasks` with an `Idempotency-Key` header creates the task once: a retry with
+the same key and body gets the first answer again (with `Idempotent-Replayed: true`), for
+{KEY_LIFETIME.total_seconds() / 3600:.0f} hours. The same key with a different body is a 409.
+
+**Rate limits.** Each token (or signed-in user) has one budget for the whole API; over it, 429 with
+`Retry-After` (seconds).
+"""
+
+
+def _ref(name: str, kind: str = "schemas") -> dict:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _object(properties: dict[str, Any], **extra: Any) -> dict:
+    """An object with exactly these properties, all present."""
+    return {"type": "object", "properties": properties, "required": list(properties),
+            "additionalProperties": False, **extra}
+
+
+UUID = {"type": "string", "format": "uuid"}
+TIMESTAMP = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC, with its offset"}
+
+RESPONSE_SCHEMAS = {
+    "Task": _object({
+        "id": UUID,
+        "title": {"type": "string", "minLength": 1, "maxLength": 255},
+        "description": _nullable({"type": "string", "maxLength": 10_000}),
+        "completed": {"type": "boolean"},
+        "completed_at": _nullable(TIMESTAMP),
+        "due_date": _nullable({"type": "string", "format": "date"}),
+        "priority": {"enum": list(PRIORITIES)},
+        "tags": {"type": "array", "items": {"type": "string", "pattern": f"^[a-z0-9_-]{{1,{TAG_MAX}}}$"},
+                 "maxItems": 10, "uniqueItems": True},
+        "version": {"type": "integer", "minimum": 1, "description": "Moves on every change; the ETag"},
+        "created_at": TIMESTAMP,
+        "updated_at": TIMESTAMP,
+    }),
+    "TaskPage": _object({
+        "items": {"type": "array", "items": _ref("Task")},
+        "next_cursor": _nullable({"type": "string"}) | {"description": "The next page; null on the last"},
+        "prev_cursor": _nullable({"type": "string"}) | {"description": "The previous page; null on the first"},
+    }),
+    "TagCounts": _object({"items": {"type": "array", "items": _object({
+        "tag": {"type": "string"}, "count": {"type": "integer", "minimum": 1}})}},
+        description="My tags, alphabetically, with how many of my tasks carry each"),
+    "User": _object({"id": UUID, "email": {"type": "string"}, "timezone": {"type": "string"},
+                     "created_at": TIMESTAMP}),
+    "ApiToken": _object({
+        "id": UUID, "name": {"type": "string"}, "prefix": {"type": "string"},
+        "scope": {"enum": list(TOKEN_SCOPES)}, "expires_at": _nullable(TIMESTAMP),
+        "last_used_at": _nullable(TIMESTAMP), "created_at": TIMESTAMP,
+    }, description="A token, without its secret (only ever shown once, at creation)"),
+    "Export": _object({"user": _ref("User"), "tasks": {"type": "array", "items": _ref("Task")},
+                       "api_tokens": {"type": "array", "items": _ref("ApiToken")}}),
+    "Error": _object({
+        "code": {"type": "string"},
+        "message": {"type": "string", "description": "For people: safe to show"},
+        "details": {"type": "object", "additionalProperties": {"type": "string"},
+                    "description": "Field, header or `_` -> what is wrong with it"},
+    }),
+}
+
+HEADERS = {
+    "ETag": {"description": "The task's version, as a strong entity tag", "required": True,
+             "schema": {"type": "string", "pattern": '^"[1-9][0-9]*"$'}},
+    "Location": {"description": "The new task's URL", "required": True,
+                 "schema": {"type": "string", "format": "uri-reference"}},
+    "Idempotent-Replayed": {"description": "Sent with an Idempotency-Key: whether this is the first answer "
+                                           "given again", "schema": {"enum": ["true", "false"]}},
+    "Retry-After": {"description": "Seconds to wait before trying again", "required": True,
+                    "schema": {"type": "integer", "minimum": 0}},
+    "WWW-Authenticate": {"description": "The scheme to authenticate with", "required": True,
+                         "schema": {"type": "string", "pattern": "^Bearer"}},
+}
+
+PARAMETERS = {
+    "TaskId": {"name": "task_id", "in": "path", "required": True, "schema": UUID,
+               "description": "A task of mine; any other id (malformed, unknown, someone else's) is a 404"},
+    "IfMatch": {"name": "If-Match", "in": "header", "required": False,
+                "schema": {"type": "string", "pattern": IF_MATCH_PATTERN},
+                "description": "`*`, or the task's ETag as received: 412 (nothing written) if the task has "
+                               "changed since. Other forms (weak tags, lists) are a 400."},
+    "IfNoneMatch": {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                    "description": "ETags; 304 without a body when the task still has one of them"},
+    "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": False,
+                       "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
+                       "description": "Any unique string (a UUID, say): a retry with the same key and body "
+                                      "returns the first answer instead of creating a second task"},
+    "CsrfToken": {"name": "X-CSRFToken", "in": "header", "required": False, "schema": {"type": "string"},
+                  "description": "Required when authenticated by the session cookie (the page's CSRF token)"},
+}
+
+QUERY_DESCRIPTIONS = {
+    "status": "`overdue`: not completed, due before today in my time zone",
+    "q": "Words that must each begin a word of the title or description",
+    "tag": "Only tasks with this tag (matched in lower case)",
+    "priority": "Only tasks with this priority",
+    "due_before": "Due on or before this date",
+    "due_after": "Due on or after this date",
+    "sort": "`due`: no due date last; `priority`: high first",
+    "limit": "Tasks per page",
+    "cursor": "`next_cursor` or `prev_cursor` of a previous page with the same sort",
+}
+
+
+def _error(description: str, *codes: str, headers: tuple[str, ...] = ()) -> dict:
+    """An error response: the Error shape with the codes it may carry."""
+    schema = {"allOf": [_ref("Error"), {"properties": {"code": {"enum": list(codes)}}}]}
+    response = {"description": description, "content": {JSON: {"schema": schema}}}
+    if headers:
+        response["headers"] = {name: _ref(name, "headers") for name in headers}
+    return response
+
+
+ERRORS = {
+    "400": _error("Malformed JSON body, or a malformed If-Match or Idempotency-Key header",
+                  "MALFORMED_JSON", "MALFORMED_HEADER"),
+    "401": _error("No valid credentials (missing, unknown, revoked or expired token)", "UNAUTHORIZED",
+                  headers=("WWW-Authenticate",)),
+    "403": _error("A read-only token on an unsafe method, or a session call without its CSRF token",
+                  "FORBIDDEN", "CSRF_FAILED"),
+    "404": _error("No such task of mine", "NOT_FOUND"),
+    "409": _error("This Idempotency-Key was first used with a different body", "IDEMPOTENCY_KEY_REUSED"),
+    "412": _error("If-Match names an older version: nothing was written", "PRECONDITION_FAILED"),
+    "413": _error("The body is larger than the server accepts (MAX_CONTENT_LENGTH)", "PAYLOAD_TOO_LARGE"),
+    "415": _error("The body is not sent as application/json", "UNSUPPORTED_MEDIA_TYPE"),
+    "422": _error("Invalid input; `details` says which field and why", "VALIDATION_ERROR"),
+    "429": _error("Over the rate limit", "RATE_LIMITED", headers=("Retry-After",)),
+    "500": _error("Unexpected failure (logged; no details are given)", "INTERNAL_ERROR"),
+    "503": _error("The database is unavailable", "DATABASE_UNAVAILABLE", headers=("Retry-After",)),
+}
+READ_ERRORS = ("401", "429", "500", "503")
+WRITE_ERRORS = ("400", "401", "403", "404", "412", "429", "500", "503")
+BODY_ERRORS = ("413", "415", "422")
+
+
+def _ok(description: str, schema: str | None, *headers: str) -> dict:
+    response: dict[str, Any] = {"description": description}
+    if schema:
+        response["content"] = {JSON: {"schema": _ref(schema)}}
+    if headers:
+        response["headers"] = {name: _ref(name, "headers") for name in headers}
+    return response
+
+
+def _parameters(*names: str) -> list[dict]:
+    return [_ref(name, "parameters") for name in names]
+
+
+def _operation(operation_id: str, summary: str, responses: dict[str, dict], errors: tuple[str, ...],
+               parameters: list[dict] | None = None, body: str | None = None, **extra: Any) -> dict:
+    operation = {"operationId": operation_id, "summary": summary,
+                 "responses": {**responses, **{status: _ref(status, "responses") for status in sorted(errors)}},
+                 **extra}
+    if parameters:
+        operation["parameters"] = parameters
+    if body:
+        operation["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(body)}}}
+    return operation
+
+
+def _query_parameters(schema: dict) -> list[dict]:
+    """TaskQuery's fields as query parameters. A parameter is text or absent, never null."""
+    parameters = []
+    for name, field in schema["properties"].items():
+        field = {key: value for key, value in field.items() if key != "title"}
+        alternatives = [option for option in field.pop("anyOf", []) if option != {"type": "null"}]
+        field.update(*alternatives)
+        if field.get("default", "") is None:
+            del field["default"]
+        parameters.append({"name": name, "in": "query", "required": False, "schema": field,
+                           "description": QUERY_DESCRIPTIONS[name]})
+    return parameters
+
+
+def _task_links() -> dict:
+    by_id = {"task_id": "$response.body#/id"}
+    return {name: {"operationId": operation_id, "parameters": by_id}
+            for name, operation_id in (("GetTask", "getTask"), ("UpdateTask", "updateTask"),
+                                       ("DeleteTask", "deleteTask"), ("ToggleTask", "toggleTask"))}
+
+
+@cache
+def document() -> dict:
+    _, top = models_json_schema([(TaskCreate, "validation"), (TaskUpdate, "validation"),
+                                 (TaskQuery, "validation")], ref_template="#/components/schemas/{model}")
+    schemas = top["$defs"]
+    query = _query_parameters(schemas.pop("TaskQuery"))
+    task_ok = _ok("The task", "Task", "ETag")
+    created = _ok("Created (or, with an Idempotency-Key seen before, the first answer again)", "Task",
+                  "ETag", "Location", "Idempotent-Replayed") | {"links": _task_links()}
+    paths = {
+        "/tasks": {
+            "get": _operation("listTasks", "One page of my tasks, filtered and sorted",
+                              {"200": _ok("A page of tasks", "TaskPage")}, (*READ_ERRORS, "422"), query),
+            "post": _operation("createTask", "Create a task", {"201": created}, (*WRITE_ERRORS, "409", *BODY_ERRORS),
+                               _parameters("IdempotencyKey", "CsrfToken"), body="TaskCreate"),
+        },
+        "/tasks/{task_id}": {
+            "get": _operation("getTask", "One of my tasks", {"200": task_ok, "304": _ok(
+                "Not modified: If-None-Match holds the current ETag", None, "ETag")},
+                (*READ_ERRORS, "404"), _parameters("TaskId", "IfNoneMatch")),
+            "patch": _operation("updateTask", "Change the fields sent (null clears description or due_date)",
+                                {"200": task_ok}, (*WRITE_ERRORS, *BODY_ERRORS),
+                                _parameters("TaskId", "IfMatch", "CsrfToken"), body="TaskUpdate"),
+            "delete": _operation("deleteTask", "Delete a task", {"204": _ok("Deleted", None)}, WRITE_ERRORS,
+                                 _parameters("TaskId", "IfMatch", "CsrfToken")),
+        },
+        "/tasks/{task_id}/toggle": {
+            "post": _operation("toggleTask", "Flip completed", {"200": task_ok}, WRITE_ERRORS,
+                               _parameters("TaskId", "IfMatch", "CsrfToken")),
+        },
+        "/tags": {"get": _operation("listTags", "My tags with counts", {"200": _ok("My tags", "TagCounts")},
+                                    READ_ERRORS)},
+        "/me": {"get": _operation("getMe", "My account", {"200": _ok("My account", "User")}, READ_ERRORS)},
+        "/export": {"get": _operation("exportData", "All my data", {"200": _ok("Everything stored for me",
+                                                                                 "Export")}, READ_ERRORS)},
+        "/openapi.json": {"get": _operation("getOpenApi", "This document", {"200": {
+            "description": "The OpenAPI document", "content": {JSON: {"schema": {"type": "object"}}}}},
+            ("429", "500"), security=[])},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Tasks API", "version": "1.0.0", "description": DESCRIPTION},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearerAuth": []}, {"browserSession": []}],
+        "paths": paths,
+        "components": {
+            "schemas": {**schemas, **RESPONSE_SCHEMAS},
+            "parameters": PARAMETERS,
+            "headers": HEADERS,
+            "responses": ERRORS,
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "A personal API token (`tm_...`)"},
+                "browserSession": {"type": "apiKey", "in": "cookie", "name": "session",
+                                   "description": "The signed-in browser session; unsafe methods also need "
+                                                  "X-CSRFToken"},
+            },
+        },
+    }

@@ -1,0 +1,84 @@
+"""The routes of API v1: parse -> service -> serialise. Errors are mapped by myapp.errors."""
+from __future__ import annotations
+
+from flask import g, jsonify, request, url_for
+
+from ..serializers import task_to_json, user_to_json
+from ..services import idempotency, tasks, users
+from . import bp, openapi
+from .inputs import expected_version, idempotency_key, json_body, query_params
+
+
+def _task_response(body: dict, status: int = 200):
+    """A task with its strong ETag: the version, which moves on every write."""
+    response = jsonify(body)
+    response.status_code = status
+    response.set_etag(str(body["version"]))
+    if status == 201:
+        response.headers["Location"] = url_for(".get_task", task_id=body["id"])
+    return response
+
+
+@bp.get("/tasks")
+def list_tasks():
+    user = g.api_user
+    page = tasks.list_tasks(user.id, query_params(), user.timezone)
+    return {"items": [task_to_json(task) for task in page.items],
+            "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor}
+
+
+@bp.post("/tasks")
+def create_task():
+    data = json_body()
+    key = idempotency_key()
+    if key is None:
+        response = _task_response(task_to_json(tasks.create_task(g.api_user.id, data)), 201)
+    else:
+        stored = idempotency.create_task_once(g.api_user.id, key, data)
+        response = _task_response(stored.body, stored.status)
+        response.headers["Idempotent-Replayed"] = "true" if stored.replayed else "false"
+    return response
+
+
+@bp.get("/tasks/<task_id>")
+def get_task(task_id: str):
+    task = tasks.get_task(g.api_user.id, task_id)
+    return _task_response(task_to_json(task)).make_conditional(request)  # If-None-Match -> 304
+
+
+@bp.patch("/tasks/<task_id>")
+def update_task(task_id: str):
+    task = tasks.update_task(g.api_user.id, task_id, json_body(), expected_version())
+    return _task_response(task_to_json(task))
+
+
+@bp.delete("/tasks/<task_id>")
+def delete_task(task_id: str):
+    tasks.delete_task(g.api_user.id, task_id, expected_version())
+    return "", 204
+
+
+@bp.post("/tasks/<task_id>/toggle")
+def toggle_task(task_id: str):
+    task = tasks.toggle_task(g.api_user.id, task_id, expected_version())
+    return _task_response(task_to_json(task))
+
+
+@bp.get("/tags")
+def list_tags():
+    return {"items": [{"tag": tag, "count": count} for tag, count in tasks.list_tags(g.api_user.id)]}
+
+
+@bp.get("/me")
+def me():
+    return user_to_json(g.api_user)
+
+
+@bp.get("/export")
+def export():
+    return users.export_data(g.api_user.id)
+
+
+@bp.get("/openapi.json", endpoint="openapi")
+def openapi_document():
+    return openapi.document()

@@ -1,0 +1,63 @@
+"""Administration from the shell: `flask users create`, `flask tokens create`.
+
+Both go through the service layer, so they validate exactly as the pages and the API do.
+"""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from .errors import AppError
+from .services import tokens, users
+
+users_cli = AppGroup("users", help="Manage accounts.")
+tokens_cli = AppGroup("tokens", help="Manage API tokens.")
+
+
+def _fail(error: AppError) -> click.ClickException:
+    reasons = "; ".join(f"{field}: {message}" for field, message in error.details.items())
+    return click.ClickException(reasons or error.message)
+
+
+def _read_password() -> str:
+    """Asked twice at a terminal; otherwise the first line of stdin (for scripts)."""
+    stdin = click.get_text_stream("stdin")
+    if stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return stdin.readline().rstrip("\r\n")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Europe/Paris.")
+def create_user(email: str, timezone: str) -> None:
+    """Create an account. The password is prompted for, or read from stdin when piped."""
+    try:
+        user = users.create_user(email, _read_password(), timezone)
+    except AppError as error:
+        raise _fail(error) from None
+    click.echo(f"Created {user.email} ({user.id}).")
+
+
+@tokens_cli.command("create")
+@click.argument("email")
+@click.argument("name")
+@click.option("--read-only", is_flag=True, help="May only read (GET).")
+@click.option("--expires-in-days", type=click.IntRange(1, tokens.EXPIRY_MAX_DAYS), help="Default: never.")
+def create_token(email: str, name: str, read_only: bool, expires_in_days: int | None) -> None:
+    """Create an API token for EMAIL and print it (on stdout, alone): it is shown only this once."""
+    try:
+        user = users.find_user(email)
+        token, secret = tokens.create_token(user.id, name, "read" if read_only else "write", expires_in_days)
+    except AppError as error:
+        raise _fail(error) from None
+    click.echo(secret)
+    expiry = f"expires {token.expires_at:%Y-%m-%d}" if token.expires_at else "never expires"
+    click.echo(f"Token {token.prefix}... for {user.email}: {token.scope}, {expiry}. "
+               "Store it now; it cannot be shown again.", err=True)
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)
