@@ -7,6 +7,7 @@ every test starts from empty tables.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flask import has_app_context
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -138,6 +140,10 @@ def _empty_tables(request):
         return
     app = request.getfixturevalue("app")
     yield
+    # pytest-flask's context is still pushed here: end the test's own session first, or
+    # a transaction left open by a read holds a lock that TRUNCATE waits on.
+    if has_app_context():
+        db.session.remove()
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:
@@ -172,3 +178,13 @@ def alice(make_user):
 @pytest.fixture
 def bob(make_user):
     return make_user("bob@example.com")
+
+
+@pytest.fixture
+def json_logs(capsys):
+    """The JSON log lines written to stdout since the last call, parsed."""
+
+    def read() -> list[dict]:
+        return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+
+    return read

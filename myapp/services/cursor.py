@@ -24,7 +24,9 @@ class Cursor:
     keys: tuple[str, ...]
 
     def encode(self) -> str:
-        raw = json.dumps([self.sort, self.direction, list(self.keys)], separators=(",", ":"))
+        # Raw UTF-8 rather than \u escapes: a 255-character title in any script stays
+        # well within the cursor length the list accepts (validation.CURSOR_MAX).
+        raw = json.dumps([self.sort, self.direction, list(self.keys)], separators=(",", ":"), ensure_ascii=False)
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -44,4 +46,8 @@ def decode(token: str, sort: str, key_count: int) -> Cursor:
         raise invalid
     if not all(isinstance(key, str) and 0 < len(key) <= 300 and "\x00" not in key for key in keys):
         raise invalid
+    try:  # JSON may spell a lone surrogate (\ud800), which no database text can hold
+        "".join(keys).encode("utf-8")
+    except UnicodeEncodeError:
+        raise invalid from None
     return Cursor(sort, direction, tuple(keys))

@@ -22,6 +22,9 @@ TAG_MAX = 32
 QUERY_MAX = 200
 LIMIT_MAX = 200
 LIMIT_DEFAULT = 50
+# A cursor carries the sort keys of a row: for the title sort, up to 255 characters of
+# up to 4 UTF-8 bytes each, base64-encoded (see services/cursor.py).
+CURSOR_MAX = 2048
 
 # The whitespace of JSON Schema (ECMAScript) regexes, so that "not blank" means the
 # same in the OpenAPI document and here.
@@ -159,7 +162,7 @@ class TaskQuery(BaseModel):
     due_after: DueDate = None
     sort: Sort = "newest"
     limit: Annotated[int, Field(ge=1, le=LIMIT_MAX), BeforeValidator(_whole_number)] = LIMIT_DEFAULT
-    cursor: Annotated[str, Field(max_length=512, pattern=r"^[A-Za-z0-9_=-]*$")] | None = None
+    cursor: Annotated[str, Field(max_length=CURSOR_MAX, pattern=r"^[A-Za-z0-9_=-]*$")] | None = None
 
 
 # The constraints above are checked by pydantic (as the JSON Schema states them); these

@@ -1,0 +1,177 @@
+"""Configuration: start-up failures as a newcomer sees them, and the engine a deployment gets."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import psycopg
+import pytest
+from conftest import ROOT, make_app
+from sqlalchemy import exc, text
+
+from config import Config, ConfigError, database_url
+from myapp.extensions import db
+
+PASSWORD = "s3cretpw"
+GOOD_KEY = "k" * 40
+
+
+def start(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Start the app in a fresh process with exactly these settings (no inherited ones)."""
+    clean = {key: value for key, value in os.environ.items()
+             if key not in ("APP_ENV", "SECRET_KEY", "DATABASE_URL", "DATABASE_URL_UNPOOLED", "LOG_LEVEL",
+                            "FLASK_APP") and not key.startswith(("DB_", "RATELIMIT_"))}
+    clean.update(env)
+    return subprocess.run(command, cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
+
+
+IMPORT_APP = [sys.executable, "-c", "import app"]
+FLASK_ROUTES = [sys.executable, "-m", "flask", "--app", "app", "routes"]
+
+START_UP_FAILURES = [
+    pytest.param({"APP_ENV": "production", "DATABASE_URL": f"postgresql://user:{PASSWORD}@db.example.com/app"},
+                 "SECRET_KEY", id="production-without-secret-key"),
+    pytest.param({"APP_ENV": "production", "SECRET_KEY": "short",
+                  "DATABASE_URL": f"postgresql://user:{PASSWORD}@db.example.com/app"},
+                 "SECRET_KEY", id="production-with-a-short-secret-key"),
+    pytest.param({"APP_ENV": "production", "SECRET_KEY": GOOD_KEY}, "DATABASE_URL",
+                 id="production-without-database-url"),
+    pytest.param({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": f"mysql://user:{PASSWORD}@db.example.com/app"},
+                 "DATABASE_URL", id="mysql-url"),
+    pytest.param({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": f"postgresql://user:{PASSWORD}@host:notaport/db"},
+                 "DATABASE_URL", id="malformed-url-with-password"),
+    pytest.param({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": f"postgres://user:{PASSWORD}@/db"},
+                 "DATABASE_URL", id="url-without-host"),
+    pytest.param({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgresql://user@127.0.0.1:1/db",
+                  "DATABASE_URL_UNPOOLED": f"postgresql://user:{PASSWORD}@host:99x/db"},
+                 "DATABASE_URL_UNPOOLED", id="malformed-unpooled-url"),
+    pytest.param({"APP_ENV": "staging", "SECRET_KEY": GOOD_KEY}, "APP_ENV", id="unknown-app-env"),
+    pytest.param({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgresql://user@127.0.0.1:1/db",
+                  "DB_POOL_SIZE": "five"}, "DB_POOL_SIZE", id="pool-size-not-a-number"),
+]
+
+
+@pytest.mark.parametrize("command", [IMPORT_APP, FLASK_ROUTES], ids=["import-app", "flask-routes"])
+@pytest.mark.parametrize(("env", "setting"), START_UP_FAILURES)
+def test_a_bad_setting_stops_start_up_with_one_line_naming_it(command, env, setting):
+    result = start(command, env)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f" {setting} " in f" {lines[0]} "
+    assert "Traceback" not in result.stderr
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_a_good_configuration_starts(database_url):
+    result = start(IMPORT_APP, {"APP_ENV": "production", "SECRET_KEY": GOOD_KEY, "DATABASE_URL": database_url})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("raw", [
+    "postgres://user:pw@db.example.com:6543/app",
+    "postgresql://user:pw@db.example.com:6543/app",
+    "postgresql+psycopg://user:pw@db.example.com:6543/app",
+])
+def test_every_accepted_scheme_becomes_the_psycopg_driver(raw):
+    url = database_url(raw)
+    assert url.drivername == "postgresql+psycopg"
+    assert (url.username, url.password, url.host, url.port, url.database) == \
+        ("user", "pw", "db.example.com", 6543, "app")
+
+
+def test_sslmode_and_channel_binding_are_kept():
+    url = database_url("postgresql://u:p@ep-x-pooler.eu.aws.neon.tech/neondb?sslmode=require&channel_binding=require")
+    assert url.drivername == "postgresql+psycopg"
+    assert dict(url.query) == {"sslmode": "require", "channel_binding": "require"}
+    assert url.host == "ep-x-pooler.eu.aws.neon.tech"
+
+
+def test_a_socket_url_without_a_host_name_is_accepted():
+    url = database_url("postgresql://postgres@/postgres?host=/tmp/socketdir")
+    assert url.query["host"] == "/tmp/socketdir"
+
+
+@pytest.mark.parametrize("raw", [
+    f"mysql://user:{PASSWORD}@host/db",
+    f"sqlite:///{PASSWORD}.db",
+    f"postgresql://user:{PASSWORD}@host:notaport/db",
+    f"not a url {PASSWORD}",
+    f"postgresql://user:{PASSWORD}@/db",
+])
+def test_a_rejected_url_names_the_setting_and_never_the_password(raw):
+    with pytest.raises(ConfigError) as caught:
+        database_url(raw, "DATABASE_URL_UNPOOLED")
+    assert caught.value.setting == "DATABASE_URL_UNPOOLED"
+    assert "DATABASE_URL_UNPOOLED" in str(caught.value)
+    assert PASSWORD not in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_production_needs_a_database_url(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        Config({"APP_ENV": "production", "SECRET_KEY": GOOD_KEY}, tmp_path)
+    assert caught.value.setting == "DATABASE_URL"
+
+
+def test_the_engine_pre_pings_and_keeps_a_small_pool_by_default(app):
+    engine = db.engine
+    assert engine.pool._pre_ping is True
+    assert engine.pool.size() == 5
+    assert engine.pool._max_overflow == 10
+    assert engine.pool._recycle == 300  # idle connections replaced (Neon suspends idle computes)
+    assert engine.hide_parameters is True
+
+
+def test_the_pool_size_and_overflow_are_configurable(database_url):
+    app = make_app(database_url, env={"DB_POOL_SIZE": 2, "DB_MAX_OVERFLOW": 3})
+    with app.app_context():
+        assert db.engine.pool.size() == 2
+        assert db.engine.pool._max_overflow == 3
+        db.engine.dispose()
+
+
+@pytest.mark.pooled
+def test_connections_have_no_prepared_statements_a_connect_timeout_and_the_application_name(app):
+    with db.engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        assert driver.prepare_threshold is None
+        assert driver.info.get_parameters()["connect_timeout"] == "5"
+        assert conn.execute(text("SHOW application_name")).scalar() == "taskmanager"
+
+
+@pytest.mark.pooled
+def test_the_statement_timeout_is_in_effect_in_every_session_transaction(app):
+    assert db.session.execute(text("SHOW statement_timeout")).scalar() == "5s"
+    db.session.rollback()
+    assert db.session.execute(text("SHOW statement_timeout")).scalar() == "5s"
+    db.session.rollback()
+
+
+@pytest.mark.pooled
+def test_the_statement_timeout_is_set_per_transaction_not_per_connection(app, server_url):
+    with psycopg.connect(server_url) as fresh:
+        server_default = fresh.execute("SHOW statement_timeout").fetchone()[0]
+    # The same pooled connection outside a SQLAlchemy transaction: no session state left behind.
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == server_default
+        raw.rollback()
+    finally:
+        raw.close()
+
+
+def test_the_configured_statement_timeout_cancels_a_slow_statement(database_url):
+    app = make_app(database_url, env={"DB_STATEMENT_TIMEOUT_MS": 200})
+    with app.app_context():
+        assert db.session.execute(text("SHOW statement_timeout")).scalar() == "200ms"
+        with pytest.raises(exc.OperationalError, match="statement timeout"):
+            db.session.execute(text("SELECT pg_sleep(2)"))
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()

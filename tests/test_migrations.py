@@ -1,0 +1,170 @@
+"""The migrations, run as an operator runs them: the real `flask db` CLI on a fresh database."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import psycopg
+import pytest
+from conftest import ROOT, libpq
+
+# Everything the schema is made of, as PostgreSQL's catalogue describes it.
+SCHEMA_LISTING = """
+SELECT 'table ' || tablename FROM pg_tables WHERE schemaname = 'public'
+UNION ALL
+SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' '
+       || is_nullable || ' ' || coalesce(column_default, '') || ' ' || coalesce(generation_expression, '')
+FROM information_schema.columns WHERE table_schema = 'public'
+UNION ALL
+SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+UNION ALL
+SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+UNION ALL
+SELECT 'trigger ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+UNION ALL
+SELECT 'function ' || proname || ' ' || md5(prosrc) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+UNION ALL
+SELECT 'extension ' || extname FROM pg_extension WHERE extname <> 'plpgsql'
+"""
+
+
+def flask(database_url: str, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
+    """Run `flask --app app <args>` from the top of the repository, as an operator would."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DATABASE_URL", "DATABASE_URL_UNPOOLED", "FLASK_APP", "SECRET_KEY")}
+    env.update(APP_ENV="testing", LOG_LEVEL="INFO", DATABASE_URL=database_url, **extra_env)
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert result.returncode == 0, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    return result
+
+
+def schema(database_url: str) -> list[str]:
+    with psycopg.connect(libpq(database_url)) as conn:
+        return sorted(row[0] for row in conn.execute(SCHEMA_LISTING))
+
+
+def run_sql(database_url: str, statement: str, *params):
+    with psycopg.connect(libpq(database_url), autocommit=True) as conn:
+        cursor = conn.execute(statement, params)
+        return cursor.fetchall() if cursor.description else None
+
+
+@pytest.fixture
+def empty_database(databases) -> str:
+    return databases.create("tm_migrate")
+
+
+@pytest.fixture
+def migrated_database(empty_database) -> str:
+    ok(flask(empty_database, "db", "upgrade"))
+    return empty_database
+
+
+def test_upgrade_builds_the_whole_schema_on_an_empty_database(empty_database):
+    assert schema(empty_database) == []
+    ok(flask(empty_database, "db", "upgrade"))
+    listing = schema(empty_database)
+    for table in ("users", "tasks", "task_counts", "tag_counts", "api_tokens", "idempotency_keys",
+                  "alembic_version"):
+        assert f"table {table}" in listing
+    triggers = " ".join(line for line in listing if line.startswith("trigger "))
+    for trigger in ("users_set_updated_at", "tasks_before_update", "tasks_counts_insert",
+                    "tasks_counts_update", "tasks_counts_delete"):
+        assert trigger in triggers
+    indexes = " ".join(line for line in listing if line.startswith("index "))
+    for index in ("ix_tasks_user_created", "ix_tasks_user_due", "ix_tasks_user_priority", "ix_tasks_user_title",
+                  "ix_tasks_tags", "ix_tasks_search", "uq_users_email_lower"):
+        assert index in indexes
+    assert not [line for line in listing if line.startswith("extension ")], "the schema must use core PostgreSQL only"
+
+
+def test_the_foreign_keys_delete_a_users_rows_with_the_user(migrated_database):
+    rules = run_sql(migrated_database,
+                    "SELECT conrelid::regclass::text, confdeltype FROM pg_constraint "
+                    "WHERE contype = 'f' AND confrelid = 'users'::regclass")
+    assert {table for table, _ in rules} == {"tasks", "task_counts", "tag_counts", "api_tokens", "idempotency_keys"}
+    assert {rule for _, rule in rules} == {"c"}  # ON DELETE CASCADE
+
+
+def test_running_upgrade_again_changes_nothing(migrated_database):
+    before = schema(migrated_database)
+    run_sql(migrated_database, "INSERT INTO users (email, password_hash) VALUES ('keep@example.com', 'x')")
+    ok(flask(migrated_database, "db", "upgrade"))
+    assert schema(migrated_database) == before
+    assert run_sql(migrated_database, "SELECT email FROM users") == [("keep@example.com",)]
+
+
+def test_downgrade_to_base_removes_everything_and_upgrade_builds_it_again(migrated_database):
+    built = schema(migrated_database)
+    ok(flask(migrated_database, "db", "downgrade", "base"))
+    left = schema(migrated_database)
+    assert "table alembic_version" in left
+    assert [line for line in left if "alembic_version" not in line] == []
+    ok(flask(migrated_database, "db", "upgrade"))
+    assert schema(migrated_database) == built
+
+
+def test_check_finds_no_difference_between_the_models_and_the_migrations(migrated_database):
+    result = ok(flask(migrated_database, "db", "check"))
+    assert "No new upgrade operations detected" in result.stdout + result.stderr
+
+
+def test_check_reports_a_schema_that_has_drifted_from_the_models(migrated_database):
+    # The check above is only worth something if it can see a difference.
+    run_sql(migrated_database, "ALTER TABLE tasks ALTER COLUMN priority DROP DEFAULT")
+    result = flask(migrated_database, "db", "check")
+    assert result.returncode != 0
+    assert "New upgrade operations detected" in result.stdout + result.stderr
+    assert "'tasks', 'priority'" in result.stdout + result.stderr
+
+
+def test_upgrade_uses_the_unpooled_url_when_it_is_set(empty_database):
+    # The pooled URL leads nowhere: the schema can only have been built through the unpooled one.
+    result = ok(flask("postgresql://postgres:pooled-pw@127.0.0.1:1/nowhere", "db", "upgrade",
+                      DATABASE_URL_UNPOOLED=empty_database))
+    assert "table tasks" in schema(empty_database)
+    assert "pooled-pw" not in result.stdout + result.stderr
+
+
+def test_upgrade_without_the_unpooled_url_uses_the_database_url(empty_database, databases):
+    other = databases.create("tm_migrate")
+    ok(flask(empty_database, "db", "upgrade"))
+    assert "table tasks" in schema(empty_database)
+    assert schema(other) == []
+
+
+def test_the_migration_cli_logs_through_the_apps_json_logging(empty_database):
+    result = ok(flask(empty_database, "db", "upgrade"))
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert any(line["logger"].startswith("alembic") and "Running upgrade" in line["message"] for line in lines)
+
+
+def test_running_migrations_does_not_silence_the_apps_own_logging(empty_database):
+    # In the same process as the migration: a logging.config.fileConfig() in env.py would
+    # disable the app's loggers, and the lines after the upgrade would never appear.
+    script = (
+        "import logging\n"
+        "from flask_migrate import upgrade\n"
+        "from app import app\n"
+        "from myapp.services import health\n"
+        "with app.app_context():\n"
+        "    upgrade()\n"
+        "    logging.getLogger('myapp.request').info('after-the-migration')\n"
+        "    health.check_database()\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "DATABASE_URL_UNPOOLED")}
+    env.update(APP_ENV="testing", LOG_LEVEL="INFO", DATABASE_URL=empty_database)
+    result = ok(subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                               timeout=120))
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    messages = [line["message"] for line in lines]
+    assert any("Running upgrade" in message for message in messages)
+    assert "after-the-migration" in messages
+    assert any(line.get("operation") == "health.database" and line["outcome"] == "ok" for line in lines)

@@ -1,0 +1,315 @@
+"""Accounts and API tokens on a real PostgreSQL."""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from contextlib import contextmanager
+
+import pytest
+from conftest import PASSWORD
+from sqlalchemy import event
+
+from myapp.errors import InvalidCredentials, NotFound, ValidationError
+from myapp.extensions import db
+from myapp.services import tasks, tokens, users
+
+pytestmark = pytest.mark.pooled
+
+
+@contextmanager
+def statements():
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+# --- sign-up ---------------------------------------------------------------------------------
+
+
+def test_create_user_stores_the_email_normalised_and_only_a_slow_hash_of_the_password(sql):
+    user = users.create_user("  Carol@Example.COM ", "a long password")
+    assert user.email == "carol@example.com"
+    (row,) = sql("SELECT email, password_hash, timezone, session_epoch FROM users WHERE id = :id", id=user.id)
+    assert row.email == "carol@example.com"
+    assert row.password_hash.startswith("$argon2id$") and "a long password" not in row.password_hash
+    assert (row.timezone, row.session_epoch) == ("UTC", 0)
+
+
+@pytest.mark.parametrize("email", ["alice@example.com", "ALICE@example.com", " Alice@Example.com "])
+def test_an_email_already_taken_in_any_letter_case_is_a_validation_error_on_email(alice, sql, email):
+    with pytest.raises(ValidationError) as caught:
+        users.create_user(email, "another password")
+    assert set(caught.value.details) == {"email"}
+    assert sql("SELECT count(*) FROM users")[0][0] == 1
+
+
+@pytest.mark.parametrize(("email", "password", "timezone", "field"), [
+    ("", PASSWORD, "UTC", "email"),
+    ("no-at-sign", PASSWORD, "UTC", "email"),
+    ("two@@example.com", PASSWORD, "UTC", "email"),
+    (None, PASSWORD, "UTC", "email"),
+    ("x" * 250 + "@example.com", PASSWORD, "UTC", "email"),
+    ("dave@example.com", "short", "UTC", "password"),
+    ("dave@example.com", None, "UTC", "password"),
+    ("dave@example.com", "x" * 1025, "UTC", "password"),
+    ("dave@example.com", "nul\x00password", "UTC", "password"),
+    ("dave@example.com", PASSWORD, "Mars/Olympus_Mons", "timezone"),
+    ("dave@example.com", PASSWORD, "", "timezone"),
+])
+def test_create_user_rejects_bad_input_and_writes_nothing(sql, email, password, timezone, field):
+    with pytest.raises(ValidationError) as caught:
+        users.create_user(email, password, timezone)
+    assert field in caught.value.details
+    assert sql("SELECT count(*) FROM users")[0][0] == 0
+
+
+def test_create_user_keeps_a_chosen_time_zone(app):
+    assert users.create_user("eve@example.com", PASSWORD, "Europe/Paris").timezone == "Europe/Paris"
+
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+
+def test_authenticate_returns_the_user_for_the_right_password_in_any_email_case(alice):
+    assert users.authenticate("alice@example.com", PASSWORD).id == alice.id
+    assert users.authenticate("  ALICE@example.com", PASSWORD).id == alice.id
+
+
+def test_an_unknown_email_and_a_wrong_password_fail_the_same_way(alice):
+    with pytest.raises(InvalidCredentials) as unknown:
+        users.authenticate("nobody@example.com", PASSWORD)
+    with pytest.raises(InvalidCredentials) as wrong:
+        users.authenticate("alice@example.com", "not the password")
+    assert (unknown.value.code, unknown.value.message, unknown.value.details) == \
+        (wrong.value.code, wrong.value.message, wrong.value.details)
+
+
+@pytest.mark.parametrize(("email", "password"), [(None, None), ("alice@example.com", None), (5, PASSWORD),
+                                                 ("alice@example.com", "")])
+def test_authenticate_with_missing_or_odd_values_is_invalid_credentials(alice, email, password):
+    with pytest.raises(InvalidCredentials):
+        users.authenticate(email, password)
+
+
+# --- account changes -------------------------------------------------------------------------
+
+
+def test_change_password_bumps_the_session_epoch_and_swaps_the_password(alice, sql):
+    users.change_password(alice.id, PASSWORD, "a brand new password")
+    assert sql("SELECT session_epoch FROM users WHERE id = :id", id=alice.id)[0][0] == 1
+    with pytest.raises(InvalidCredentials):
+        users.authenticate("alice@example.com", PASSWORD)
+    assert users.authenticate("alice@example.com", "a brand new password").id == alice.id
+
+
+def test_after_a_password_change_only_the_new_session_epoch_loads_the_user(alice):
+    users.change_password(alice.id, PASSWORD, "a brand new password")
+    db.session.remove()
+    assert users.load_user(alice.id, 0) is None
+    assert users.load_user(str(alice.id), 1).id == alice.id
+
+
+@pytest.mark.parametrize(("current", "new", "field"), [
+    ("wrong password", "a brand new password", "current_password"),
+    (None, "a brand new password", "current_password"),
+    (PASSWORD, "short", "new_password"),
+])
+def test_change_password_with_a_wrong_current_or_bad_new_password_changes_nothing(alice, sql, current, new, field):
+    (before,) = sql("SELECT password_hash, session_epoch FROM users WHERE id = :id", id=alice.id)
+    with pytest.raises(ValidationError) as caught:
+        users.change_password(alice.id, current, new)
+    assert field in caught.value.details
+    assert sql("SELECT password_hash, session_epoch FROM users WHERE id = :id", id=alice.id) == [before]
+
+
+def test_load_user_with_a_malformed_id_is_none(app):
+    assert users.load_user("not-a-uuid", 0) is None
+
+
+def test_set_timezone_stores_a_valid_zone(alice, sql):
+    assert users.set_timezone(alice.id, "America/New_York").timezone == "America/New_York"
+    assert sql("SELECT timezone FROM users WHERE id = :id", id=alice.id)[0][0] == "America/New_York"
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", None, "utc ", 5, "../../etc/passwd"])
+def test_set_timezone_rejects_an_unknown_zone_and_changes_nothing(alice, sql, zone):
+    with pytest.raises(ValidationError) as caught:
+        users.set_timezone(alice.id, zone)
+    assert set(caught.value.details) == {"timezone"}
+    assert sql("SELECT timezone FROM users WHERE id = :id", id=alice.id)[0][0] == "UTC"
+
+
+def test_set_timezone_for_a_missing_account_is_not_found(app):
+    with pytest.raises(NotFound):
+        users.set_timezone(uuid.uuid4(), "UTC")
+
+
+# --- deletion and export ---------------------------------------------------------------------
+
+OWNED_TABLES = ("tasks", "task_counts", "tag_counts", "api_tokens", "idempotency_keys")
+
+
+def give_everything(user_id, sql):
+    tasks.create_task(user_id, {"title": "a task", "tags": ["home"]})
+    tasks.create_task(user_id, {"title": "done", "completed": True})
+    tokens.create_token(user_id, "laptop")
+    sql("INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response_body) "
+        "VALUES (:u, 'k1', :h, 201, '{}')", u=user_id, h="0" * 64)
+
+
+def counts(sql, user_id) -> dict[str, int]:
+    return {table: sql(f"SELECT count(*) FROM {table} WHERE user_id = :u", u=user_id)[0][0]
+            for table in OWNED_TABLES}
+
+
+def test_delete_account_needs_the_password_and_then_removes_everything(alice, bob, sql):
+    give_everything(alice.id, sql)
+    give_everything(bob.id, sql)
+    bobs = counts(sql, bob.id)
+    with pytest.raises(ValidationError) as caught:
+        users.delete_account(alice.id, "not the password")
+    assert "password" in caught.value.details
+    assert all(counts(sql, alice.id).values())
+    users.delete_account(alice.id, PASSWORD)
+    assert sql("SELECT count(*) FROM users WHERE id = :u", u=alice.id)[0][0] == 0
+    assert counts(sql, alice.id) == dict.fromkeys(OWNED_TABLES, 0)
+    assert counts(sql, bob.id) == bobs  # nobody else's data went with it
+    with pytest.raises(InvalidCredentials):
+        users.authenticate("alice@example.com", PASSWORD)
+
+
+def test_export_contains_this_users_data_and_nobody_elses(alice, bob, sql):
+    give_everything(alice.id, sql)
+    tasks.create_task(bob.id, {"title": "bob's secret plan"})
+    tokens.create_token(bob.id, "bob's token")
+    data = users.export_data(alice.id)
+    text = json.dumps(data)  # all JSON-ready
+    assert data["user"]["email"] == "alice@example.com"
+    assert sorted(task["title"] for task in data["tasks"]) == ["a task", "done"]
+    assert [token["name"] for token in data["api_tokens"]] == ["laptop"]
+    assert "bob" not in text and str(bob.id) not in text
+    assert "password_hash" not in text and "$argon2" not in text
+    assert "token_hash" not in text
+
+
+def test_export_for_a_missing_account_is_not_found(app):
+    with pytest.raises(NotFound):
+        users.export_data(uuid.uuid4())
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def test_a_new_token_authenticates_its_owner(alice):
+    token, secret = tokens.create_token(alice.id, "script", scope="read", expires_in_days=30)
+    user, found = tokens.authenticate_token(secret)
+    assert (user.id, found.id, found.scope, found.name) == (alice.id, token.id, "read", "script")
+    assert token.expires_at is not None
+
+
+def test_a_token_is_stored_only_as_its_sha256_hash(alice, sql):
+    token, secret = tokens.create_token(alice.id, "script")
+    (row,) = sql("SELECT * FROM api_tokens WHERE id = :id", id=token.id)
+    assert row.token_hash == hashlib.sha256(secret.encode()).hexdigest()
+    assert not any(isinstance(value, str) and secret in value for value in row)
+    assert secret.startswith(row.prefix) and len(row.prefix) < len(secret) // 4
+
+
+def test_each_token_is_different(alice):
+    secrets = {tokens.create_token(alice.id, f"t{n}")[1] for n in range(5)}
+    assert len(secrets) == 5
+
+
+def test_an_expired_token_does_not_authenticate(alice, sql):
+    token, secret = tokens.create_token(alice.id, "short-lived", expires_in_days=1)
+    tokens.authenticate_token(secret)
+    sql("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = :id", id=token.id)
+    db.session.remove()
+    with pytest.raises(InvalidCredentials):
+        tokens.authenticate_token(secret)
+
+
+@pytest.mark.parametrize("secret", ["", "tm_", "tm_unknown", "no-prefix", "tm_" + "x" * 300])
+def test_an_unknown_token_does_not_authenticate(alice, secret):
+    tokens.create_token(alice.id, "real")
+    with pytest.raises(InvalidCredentials):
+        tokens.authenticate_token(secret)
+
+
+def test_a_revoked_token_no_longer_authenticates(alice):
+    token, secret = tokens.create_token(alice.id, "old")
+    tokens.revoke_token(alice.id, token.id)
+    with pytest.raises(InvalidCredentials):
+        tokens.authenticate_token(secret)
+    assert tokens.list_tokens(alice.id) == []
+
+
+def test_another_user_cannot_revoke_a_token(alice, bob, sql):
+    token, secret = tokens.create_token(alice.id, "mine")
+    with pytest.raises(NotFound):
+        tokens.revoke_token(bob.id, token.id)
+    assert sql("SELECT count(*) FROM api_tokens WHERE id = :id", id=token.id)[0][0] == 1
+    assert tokens.authenticate_token(secret)[0].id == alice.id
+
+
+@pytest.mark.parametrize("token_id", ["not-a-uuid", "", None, 42])
+def test_revoking_a_malformed_token_id_is_not_found(alice, token_id):
+    tokens.create_token(alice.id, "mine")
+    with pytest.raises(NotFound):
+        tokens.revoke_token(alice.id, token_id)
+    assert len(tokens.list_tokens(alice.id)) == 1
+
+
+def test_list_tokens_shows_only_the_users_own(alice, bob):
+    tokens.create_token(alice.id, "a1")
+    tokens.create_token(bob.id, "b1")
+    assert [token.name for token in tokens.list_tokens(alice.id)] == ["a1"]
+
+
+@pytest.mark.parametrize(("name", "scope", "days", "field"), [
+    ("", "write", None, "name"),
+    ("   ", "write", None, "name"),
+    ("x" * 101, "write", None, "name"),
+    (None, "write", None, "name"),
+    ("t", "admin", None, "scope"),
+    ("t", "write", 0, "expires_in_days"),
+    ("t", "write", 3651, "expires_in_days"),
+    ("t", "write", True, "expires_in_days"),
+    ("t", "write", "30", "expires_in_days"),
+])
+def test_create_token_rejects_bad_input_and_writes_nothing(alice, sql, name, scope, days, field):
+    with pytest.raises(ValidationError) as caught:
+        tokens.create_token(alice.id, name, scope, days)
+    assert field in caught.value.details
+    assert sql("SELECT count(*) FROM api_tokens")[0][0] == 0
+
+
+def test_last_use_is_written_at_most_once_a_minute(alice, sql):
+    token, secret = tokens.create_token(alice.id, "busy")
+    db.session.remove()
+    with statements() as seen:
+        for _ in range(3):  # three requests in a row
+            tokens.authenticate_token(secret)
+            db.session.remove()
+    writes = [statement for statement in seen if statement.lstrip().upper().startswith("UPDATE API_TOKENS")]
+    assert len(writes) == 1
+    assert sql("SELECT last_used_at FROM api_tokens WHERE id = :id", id=token.id)[0][0] is not None
+
+
+def test_last_use_is_written_again_once_a_minute_has_passed(alice, sql):
+    token, secret = tokens.create_token(alice.id, "busy")
+    tokens.authenticate_token(secret)
+    sql("UPDATE api_tokens SET last_used_at = now() - interval '2 minutes' WHERE id = :id", id=token.id)
+    (old,) = sql("SELECT last_used_at FROM api_tokens WHERE id = :id", id=token.id)[0]
+    db.session.remove()
+    tokens.authenticate_token(secret)
+    (new,) = sql("SELECT last_used_at FROM api_tokens WHERE id = :id", id=token.id)[0]
+    assert new > old
