@@ -7,9 +7,9 @@ PASSWORD = "page tests password"
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
-def csrf_token(client) -> str:
+def csrf_token(client, **request_options) -> str:
     """The CSRF token of this client's session, read from a page as a browser would."""
-    match = _CSRF_META.search(client.get("/").get_data(as_text=True))
+    match = _CSRF_META.search(client.get("/", **request_options).get_data(as_text=True))
     assert match, "every page carries the CSRF token in a meta tag"
     return match.group(1)
 
