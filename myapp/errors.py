@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -139,6 +139,12 @@ def _rollback():
 def handle_app_error(error: AppError):
     if wants_json():
         return json_error(error.status, error.code, error.message, error.details)
+    if isinstance(error, DatabaseUnavailable):
+        # The page layout asks who is signed in; with the database down that would
+        # fail again while rendering this very page, so render it as signed out.
+        from .extensions import login_manager
+
+        g._login_user = login_manager.anonymous_user()
     return error_page(error.status, error.message)
 
 
