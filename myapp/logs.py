@@ -30,6 +30,18 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+class RedactingJsonFormatter(JsonFormatter):
+    """PostgreSQL's DETAIL lines quote row values ("Failing row contains (...)"): user
+    data that must not reach the log, even inside a traceback."""
+
+    def formatException(self, exc_info) -> str:
+        text = super().formatException(exc_info)
+        return _DETAIL.sub("DETAIL:  [redacted]", text)
+
+
+_DETAIL = re.compile(r"DETAIL:.*")
+
+
 class StdoutHandler(logging.StreamHandler):
     """Writes to whatever sys.stdout is now (test runners swap it)."""
 
@@ -51,7 +63,7 @@ def current_user_id() -> str | None:
 
 def configure_logging(app: Flask) -> None:
     handler = StdoutHandler()
-    handler.setFormatter(JsonFormatter(
+    handler.setFormatter(RedactingJsonFormatter(
         "%(asctime)s %(levelname)s %(name)s %(message)s",
         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         timestamp=False,

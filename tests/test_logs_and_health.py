@@ -189,3 +189,21 @@ def test_a_logged_sql_error_carries_no_statement_parameters(probe_app, capsys):
     assert "IntegrityError" in out  # the error and its traceback are logged...
     assert "SQL parameters hidden" in out
     assert "param-secret-title" not in out  # ...but not what the statement was given
+
+
+def test_a_logged_database_error_does_not_quote_row_values(app, alice, capsys):
+    import logging
+
+    from sqlalchemy import text
+
+    from myapp.extensions import db
+
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO tasks (user_id, title) VALUES (:u, :t)"),
+                         {"u": alice.id, "t": "secret-task-text" + "x" * 300})
+    except Exception:
+        logging.getLogger("myapp.test").exception("unhandled error")
+    out = capsys.readouterr().out
+    assert "ck_tasks_title_length" in out
+    assert "secret-task-text" not in out

@@ -49,7 +49,7 @@ def create_task_once(user_id: uuid.UUID, key: str, data: Mapping[str, Any]) -> S
     The same key with a different body raises IdempotencyKeyReused. Invalid input is
     not remembered (it is rejected the same way every time).
     """
-    values = parse(TaskCreate, dict(data))
+    values = parse(TaskCreate, data)
     fingerprint = _fingerprint(values)
     owned = (IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
     db.session.execute(delete(IdempotencyKey).where(

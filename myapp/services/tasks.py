@@ -84,7 +84,7 @@ def insert_task(user_id: uuid.UUID, values: TaskCreate) -> Task:
 
 @operation("task.create")
 def create_task(user_id: uuid.UUID, data: Mapping[str, Any]) -> Task:
-    task = insert_task(user_id, parse(TaskCreate, dict(data)))
+    task = insert_task(user_id, parse(TaskCreate, data))
     db.session.commit()
     return task
 
@@ -131,7 +131,7 @@ def _version(expected_version: Any) -> int | None:
 @operation("task.update")
 def update_task(user_id: uuid.UUID, task_id: Any, data: Mapping[str, Any],
                 expected_version: int | None = None) -> Task:
-    changes = parse(TaskUpdate, dict(data)).changes()
+    changes = parse(TaskUpdate, data).changes()
     return _write_returning(user_id, task_id, _version(expected_version), changes)
 
 
@@ -212,7 +212,7 @@ def list_tasks(user_id: uuid.UUID, params: Mapping[str, Any], tz: str = "UTC") -
     Stable while rows are added or removed: a page starts strictly after (or
     before) the keys of the row the cursor names, whatever happened meanwhile.
     """
-    query = parse(TaskQuery, dict(params))
+    query = parse(TaskQuery, params)
     descending, sort_keys = SORTS[query.sort]
     keys = [key for key, _ in sort_keys]
     position = cursors.decode(query.cursor, query.sort, len(keys)) if query.cursor else None

@@ -7,6 +7,7 @@ the JSON Schemas of the OpenAPI document, so each rule is stated where it is enf
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -197,9 +198,9 @@ def _details(error: pydantic.ValidationError) -> dict[str, str]:
 
 def parse(model: type[BaseModel], data: Any) -> Any:
     """Validate `data` against `model`, raising ValidationError with per-field details."""
-    if not isinstance(data, dict):
+    if not isinstance(data, Mapping):
         raise ValidationError(details={"_": "Expected a JSON object."})
     try:
-        return model.model_validate(data)
+        return model.model_validate(dict(data))
     except pydantic.ValidationError as error:
         raise ValidationError(details=_details(error)) from None
