@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from flask import has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -77,6 +78,31 @@ def databases(server_url):
     factory = DatabaseFactory(server_url)
     yield factory
     factory.drop_all()
+
+
+class RequestScopedClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    pytest-flask keeps an app context pushed for the whole test, and Flask reuses it
+    for each request: `g` (where Flask-Login caches the signed-in user) and the
+    database session would otherwise carry over from one request, or one client, to
+    the next and hide bugs such as a session that should have been signed out.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def new_client(app):
+    """Make another browser: its own cookies, its own session."""
+    return lambda: RequestScopedClient(app, app.response_class, use_cookies=True)
+
+
+@pytest.fixture
+def client(new_client):
+    return new_client()
 
 
 def make_app(database_url: str, **overrides):

@@ -56,7 +56,7 @@ def test_the_task_list_page_runs_the_same_few_statements_for_2_or_60_tasks(app, 
     client.delete_cookie("session")
     signed_in(client, many)
     large = statements_for(client, path)
-    assert small == large
+    assert small == large, (small, large)
     assert large <= 8
 
 
