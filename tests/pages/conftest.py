@@ -6,36 +6,10 @@ every test also proves the form works with CSRF protection on.
 from __future__ import annotations
 
 import pytest
-from flask.testing import FlaskClient
 from support.pages import PASSWORD, sign_in
 
 from myapp.extensions import db
 from myapp.services import tasks
-
-
-class RequestScopedClient(FlaskClient):
-    """A test client whose every request runs in its own app context, as in production.
-
-    pytest-flask keeps an app context pushed for the whole test, and Flask reuses it
-    for each request: `g` (where Flask-Login caches the signed-in user) and the
-    database session would otherwise carry over from one request, or one client, to
-    the next and hide bugs such as a session that should have been signed out.
-    """
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def new_client(app):
-    """Make another browser: its own cookies, its own session."""
-    return lambda: RequestScopedClient(app, app.response_class, use_cookies=True)
-
-
-@pytest.fixture
-def client(new_client):
-    return new_client()
 
 
 @pytest.fixture
