@@ -31,4 +31,6 @@ logconfig_dict = {
     }},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}},
     "loggers": {"gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False}},
+    # The app puts its own JSON handler on the root logger (myapp/logs.py).
+    "root": {"level": "INFO", "handlers": []},
 }

@@ -147,7 +147,11 @@ class Gunicorn:
             [str(root / ".venv" / "bin" / "gunicorn"), "-c", str(root / "gunicorn.conf.py"),
              "--bind", f"127.0.0.1:{self.port}", "app:app"],
             cwd=root, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for_port(self.port, timeout=30)
+        try:
+            wait_for_port(self.port, timeout=30)
+        except TimeoutError:
+            self.stop_process()
+            raise RuntimeError(f"gunicorn did not start:\n{self.output()[-3000:]}") from None
         return self
 
     def worker_pids(self) -> set[int]:
@@ -158,8 +162,11 @@ class Gunicorn:
     def output(self) -> str:
         return Path(self.log.name).read_text(errors="replace")
 
-    def stop(self) -> None:
+    def stop_process(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(30)
+
+    def stop(self) -> None:
+        self.stop_process()
         Path(self.log.name).unlink(missing_ok=True)
