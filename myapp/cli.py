@@ -4,6 +4,11 @@ Both go through the service layer, so they validate exactly as the pages and the
 """
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Callable
+from typing import Any
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -15,9 +20,15 @@ users_cli = AppGroup("users", help="Manage accounts.")
 tokens_cli = AppGroup("tokens", help="Manage API tokens.")
 
 
-def _fail(error: AppError) -> click.ClickException:
-    reasons = "; ".join(f"{field}: {message}" for field, message in error.details.items())
-    return click.ClickException(reasons or error.message)
+def _call(service: Callable, *args: Any) -> Any:
+    """A service call with the app's JSON logs sent to stderr (stdout is the command's output,
+    e.g. a token for TOKEN=$(...)), and its errors turned into one line and exit code 1."""
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            return service(*args)
+    except AppError as error:
+        reasons = "; ".join(f"{field}: {message}" for field, message in error.details.items())
+        raise click.ClickException(reasons or error.message) from None
 
 
 def _read_password() -> str:
@@ -33,10 +44,7 @@ def _read_password() -> str:
 @click.option("--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Europe/Paris.")
 def create_user(email: str, timezone: str) -> None:
     """Create an account. The password is prompted for, or read from stdin when piped."""
-    try:
-        user = users.create_user(email, _read_password(), timezone)
-    except AppError as error:
-        raise _fail(error) from None
+    user = _call(users.create_user, email, _read_password(), timezone)
     click.echo(f"Created {user.email} ({user.id}).")
 
 
@@ -47,11 +55,8 @@ def create_user(email: str, timezone: str) -> None:
 @click.option("--expires-in-days", type=click.IntRange(1, tokens.EXPIRY_MAX_DAYS), help="Default: never.")
 def create_token(email: str, name: str, read_only: bool, expires_in_days: int | None) -> None:
     """Create an API token for EMAIL and print it (on stdout, alone): it is shown only this once."""
-    try:
-        user = users.find_user(email)
-        token, secret = tokens.create_token(user.id, name, "read" if read_only else "write", expires_in_days)
-    except AppError as error:
-        raise _fail(error) from None
+    user = _call(users.find_user, email)
+    token, secret = _call(tokens.create_token, user.id, name, "read" if read_only else "write", expires_in_days)
     click.echo(secret)
     expiry = f"expires {token.expires_at:%Y-%m-%d}" if token.expires_at else "never expires"
     click.echo(f"Token {token.prefix}... for {user.email}: {token.scope}, {expiry}. "

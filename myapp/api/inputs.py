@@ -13,10 +13,11 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from ..errors import MalformedHeader, ValidationError
 
-# `*` or one strong ETag as this API sends it (versions start at 1). Weak tags and lists
-# are refused rather than half-supported: a client sends back the ETag it was given.
-IF_MATCH = re.compile(r'\*|"([1-9][0-9]{0,8})"')
-IF_MATCH_PATTERN = rf"^({IF_MATCH.pattern})$"
+# `*` or one strong ETag as this API sends it (versions start at 1); empty counts as
+# absent. Weak tags and lists are refused rather than half-supported: a client sends
+# back the ETag it was given.
+IF_MATCH = re.compile(r'(?:\*|"([1-9][0-9]{0,8})")?')
+IF_MATCH_PATTERN = rf"^{IF_MATCH.pattern}$"
 IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")  # visible ASCII, e.g. a UUID
 IDEMPOTENCY_KEY_PATTERN = rf"^{IDEMPOTENCY_KEY.pattern}$"
 
@@ -43,7 +44,7 @@ def query_params() -> dict[str, str]:
 
 
 def expected_version() -> int | None:
-    """The task version If-Match asks for; None when absent or `*` (any version)."""
+    """The task version If-Match asks for; None when absent, empty or `*` (any version)."""
     value = request.headers.get("If-Match")
     if value is None:
         return None

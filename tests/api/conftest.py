@@ -5,11 +5,14 @@ production), so nothing cached in `g` by one request is seen by the next.
 """
 from __future__ import annotations
 
-import pytest
-from flask.testing import FlaskClient
-from support.processes import Gunicorn
+import threading
 
-from myapp.extensions import db
+import pytest
+from conftest import make_app
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from myapp.extensions import db, limiter
 from myapp.services import tasks, tokens
 
 
@@ -57,10 +60,17 @@ def make_task(app):
 
 
 @pytest.fixture(scope="module")
-def server(app_database_url):
-    """The app under gunicorn (threads, as in production) on a loopback port, rate limits on."""
-    process = Gunicorn({"APP_ENV": "testing", "DATABASE_URL": app_database_url, "LOG_LEVEL": "WARNING",
-                        "RATELIMIT_ENABLED": "true", "RATELIMIT_API": "100000 per minute"},
-                       workers=1, threads=8).start()
-    yield process.url
-    process.stop()
+def server(app, app_database_url):
+    """The app over real HTTP: werkzeug's threaded server on a loopback port, API rate limits on."""
+    served = make_app(app_database_url, env={"RATELIMIT_ENABLED": "true", "RATELIMIT_API": "100000 per minute"})
+    httpd = make_server("127.0.0.1", 0, served, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(10)
+    with served.app_context():
+        db.engine.dispose()
+    # One Limiter object serves every app in the process and keeps the settings of the
+    # last init_app(): give the shared test app its own (rate limits off) back.
+    limiter.init_app(app)
