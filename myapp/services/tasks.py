@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Text, and_, cast, delete, false, func, insert, literal, select, tuple_, update
+from sqlalchemy import Date, Text, and_, cast, delete, false, func, insert, literal, literal_column, select, tuple_, update
 from sqlalchemy import exc as sa_exc
 
 from ..errors import Conflict, NotFound, ValidationError
@@ -32,7 +32,8 @@ _CREATED = ((Task.created_at, Task.created_at.type), (Task.id, Task.id.type))
 SORTS: dict[str, tuple[bool, tuple]] = {
     "newest": (True, _CREATED),
     "oldest": (False, _CREATED),
-    "due": (False, ((func.coalesce(Task.due_date, cast(literal("infinity"), Date)), Date()), *_CREATED)),
+    # A literal, not a parameter, so that the planner matches the index expression.
+    "due": (False, ((func.coalesce(Task.due_date, literal_column("'infinity'::date")), Date()), *_CREATED)),
     "priority": (True, ((Task.priority_rank, Task.priority_rank.type), *_CREATED)),
     "title": (False, ((func.lower(Task.title), Text()), (Task.id, Task.id.type))),
 }

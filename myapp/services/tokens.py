@@ -93,5 +93,6 @@ def authenticate_token(secret: str) -> tuple[User, ApiToken]:
             or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_PRECISION),
         ).values(last_used_at=now))
         token.last_used_at = now
-    db.session.commit()
+        db.session.commit()
+    # Otherwise nothing was written: the request's next reads share this transaction.
     return user, token
