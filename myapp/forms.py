@@ -23,11 +23,10 @@ _TAG_SEPARATORS = re.compile(r"[\s,]+")
 
 @cache
 def timezone_choices() -> list[SelectChoice]:
-    """UTC, then every Region/City zone grouped by region ("Europe" > "Berlin")."""
+    """UTC, then every Region/City zone, grouped by region."""
     zones = sorted(zone for zone in available_timezones() if "/" in zone and not zone.startswith("Etc/"))
     return [SelectChoice("UTC"), *(
-        SelectChoice(zone, zone.partition("/")[2].replace("_", " ").replace("/", " / "),
-                     optgroup=zone.partition("/")[0])
+        SelectChoice(zone, zone.replace("_", " ").replace("/", " / "), optgroup=zone.partition("/")[0])
         for zone in zones)]
 
 

@@ -40,5 +40,4 @@ def local_time(moment: datetime | None, tz: str) -> str:
 def register(bp: Blueprint) -> None:
     bp.add_app_template_global(due_state)
     bp.add_app_template_global(due_label)
-    bp.add_app_template_filter(friendly_date)
     bp.add_app_template_filter(local_time)

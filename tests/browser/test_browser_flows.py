@@ -62,7 +62,7 @@ def test_a_new_user_manages_tasks_and_finds_them_again_after_signing_in(open_pag
 
     page.goto("/")
     check()
-    page.screenshot(path=screenshots / f"landing-{width}.png", full_page=True)
+    page.screenshot(path=screenshots / f"landing-{width}.png", full_page=True, animations="disabled")
     page.get_by_role("link", name="Create a free account").click()
     page.get_by_label("Email").fill(f"new-{width}@example.com")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
@@ -91,13 +91,13 @@ def test_a_new_user_manages_tasks_and_finds_them_again_after_signing_in(open_pag
     expect(page.locator("#flashes")).to_contain_text("“Book dentist” is done.")
     assert page.evaluate("window.stillTheSamePage") is True
     check()
-    page.screenshot(path=screenshots / f"task-list-{width}.png", full_page=True)
+    page.screenshot(path=screenshots / f"task-list-{width}.png", full_page=True, animations="disabled")
 
     # Edit.
     row(page, "Draft the quarterly report").get_by_role("link", name="Edit “Draft the quarterly report”").click()
     expect(page.get_by_role("heading", name="Edit task")).to_be_visible()
     check()
-    page.screenshot(path=screenshots / f"edit-{width}.png", full_page=True)
+    page.screenshot(path=screenshots / f"edit-{width}.png", full_page=True, animations="disabled")
     page.get_by_label("Title").fill("Send the quarterly report")
     page.get_by_label("Description").fill("Numbers from finance first.")
     page.get_by_role("button", name="Save changes").click()
@@ -127,7 +127,7 @@ def test_a_new_user_manages_tasks_and_finds_them_again_after_signing_in(open_pag
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Delete “Pay the rent”?")
     check()
-    page.screenshot(path=screenshots / f"confirm-delete-{width}.png")
+    page.screenshot(path=screenshots / f"confirm-delete-{width}.png", animations="disabled")
     dialog.get_by_role("button", name="Delete task").click()
     expect(row(page, "Pay the rent")).to_have_count(0)
     expect(page.locator("#flashes")).to_contain_text("Task deleted.")
@@ -137,14 +137,14 @@ def test_a_new_user_manages_tasks_and_finds_them_again_after_signing_in(open_pag
     page.get_by_role("link", name="Account").click()
     expect(page.get_by_role("heading", name="Account", exact=True)).to_be_visible()
     check()
-    page.screenshot(path=screenshots / f"account-{width}.png", full_page=True)
+    page.screenshot(path=screenshots / f"account-{width}.png", full_page=True, animations="disabled")
 
     # Sign out, sign in again: the same state.
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator(".flash")).to_contain_text("You are signed out.")
     page.get_by_role("navigation", name="Account").get_by_role("link", name="Sign in").click()
     check()
-    page.screenshot(path=screenshots / f"sign-in-{width}.png", full_page=True)
+    page.screenshot(path=screenshots / f"sign-in-{width}.png", full_page=True, animations="disabled")
     sign_in(page, f"new-{width}@example.com")
     expect(page.get_by_role("heading", name="All tasks")).to_be_visible()
     assert titles(page) == ["Send the quarterly report", "Book dentist"]

@@ -73,7 +73,7 @@ def test_setting_the_time_zone(signed_in, sql):
     assert sql("SELECT timezone FROM users") == [("America/Argentina/Buenos_Aires",)]
     html = signed_in.get("/account").get_data(as_text=True)
     assert "Time zone set to America/Argentina/Buenos Aires." in html
-    assert '<option selected value="America/Argentina/Buenos_Aires">Argentina / Buenos Aires</option>' in html
+    assert '<option selected value="America/Argentina/Buenos_Aires">America / Argentina / Buenos Aires</option>' in html
 
 
 def test_an_unknown_time_zone_is_refused_next_to_the_field(signed_in, sql):
