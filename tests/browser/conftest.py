@@ -82,12 +82,15 @@ def console_errors():
 
 @pytest.fixture
 def open_page(browser, http_server, console_errors):
-    """open_page(width) -> a fresh browser context's page; every test ends with no console errors."""
+    """open_page(width, **context_options) -> a fresh browser context's page.
+
+    Every test ends with no console errors.
+    """
     contexts = []
 
-    def open_(width: int = 1280, height: int = 900):
+    def open_(width: int = 1280, height: int = 900, **options):
         context = browser.new_context(viewport={"width": width, "height": height}, base_url=http_server,
-                                      timezone_id="Europe/Paris", locale="en-GB")
+                                      timezone_id="Europe/Paris", locale="en-GB", **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()

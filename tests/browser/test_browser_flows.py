@@ -181,6 +181,31 @@ def test_adding_and_toggling_a_task_with_the_keyboard_alone(open_page, make_user
     expect(row(page, "Call the plumber")).not_to_have_class(re.compile(r"\bis-done\b"))
 
 
+def test_with_javascript_off_every_action_still_works(open_page, make_user):
+    user = make_user("nojs@example.com", PASSWORD)
+    page = open_page(1280, java_script_enabled=False)
+    page.goto("/sign-in")
+    sign_in(page, user.email)
+    add_task(page, "Sort the post", tasks.today_in(ZONE).isoformat(), "medium", "home")
+    add_task(page, "Recycle boxes", "", "none", "")
+    row(page, "Sort the post").get_by_role("button", name="Mark as done: Sort the post").click()
+    expect(page.locator(".flash")).to_contain_text("“Sort the post” is done.")
+    expect(row(page, "Sort the post")).to_have_class(re.compile(r"\bis-done\b"))
+
+    row(page, "Recycle boxes").get_by_role("link", name="Delete “Recycle boxes”").click()
+    expect(page.get_by_role("heading", name="Delete this task?")).to_be_visible()
+    page.get_by_role("button", name="Delete task").click()
+    expect(page.locator(".flash")).to_contain_text("Task deleted.")
+    assert titles(page) == ["Sort the post"]
+
+    page.get_by_role("link", name=re.compile("^Clear completed")).click()
+    page.get_by_role("button", name="Clear completed").click()
+    expect(page.locator(".flash")).to_contain_text("Cleared 1 completed task.")
+    expect(page.get_by_text("No tasks yet")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator(".flash")).to_contain_text("You are signed out.")
+
+
 def test_no_page_logs_a_console_error(open_page, make_user, console_errors):
     user = make_user("pages@example.com", PASSWORD)
     task = tasks.create_task(user.id, {"title": "Look around", "tags": ["tour"], "due_date": "2020-02-02",
