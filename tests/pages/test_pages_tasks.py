@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import event
-from support.pages import post
+from support.pages import PASSWORD, post, sign_in
 
 from myapp.extensions import db
 from myapp.services import tasks
@@ -26,7 +26,8 @@ def link(html: str, rel: str) -> str:
 
 
 def task_row(html: str, task_id) -> str:
-    return re.search(rf'<li class="[^"]*" id="task-{task_id}">.*?</li>\s*(?=<li class="task|</ul>)', html, re.S).group(0)
+    pattern = rf'<li class="[^"]*" id="task-{task_id}">.*?</li>\s*(?=<li class="task|</ul>)'
+    return re.search(pattern, html, re.S).group(0)
 
 
 # The list --------------------------------------------------------------------------
@@ -362,13 +363,20 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, task, sql, method, path
     assert sql("SELECT title, completed FROM tasks") == [("Write the report", False)]
 
 
+def test_a_form_posted_after_the_session_ended_comes_back_to_its_page_after_signing_in(client, user, task, sql):
+    response = post(client, f"/tasks/{task.id}/toggle", {"return_to": "/?status=active&tag=work"})
+    assert response.headers["Location"] == "/sign-in?next=/?status%3Dactive%26tag%3Dwork"
+    assert "Sign in to see your tasks." in client.get(response.headers["Location"]).get_data(as_text=True)
+    signed_in = post(client, response.headers["Location"], {"email": user.email, "password": PASSWORD})
+    assert signed_in.headers["Location"] == "/?status=active&tag=work"
+    assert sql("SELECT completed FROM tasks") == [(False,)]
+
+
 @pytest.mark.parametrize("method, path", [
     ("get", "/tasks/{id}/edit"), ("post", "/tasks/{id}/edit"), ("post", "/tasks/{id}/toggle"),
     ("get", "/tasks/{id}/delete"), ("post", "/tasks/{id}/delete"),
 ])
 def test_another_users_task_is_a_404_page_and_stays_unchanged(client, other_user, task, sql, method, path):
-    from support.pages import sign_in
-
     sign_in(client, other_user.email)
     path = path.format(id=task.id)
     if method == "post":
