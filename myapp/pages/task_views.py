@@ -131,7 +131,7 @@ def delete(task_id):
         return render_template("pages/confirm_delete.html", task=task, return_to=return_to())
     tasks.delete_task(current_user.id, task_id)
     if wants_json():
-        return jsonify(message="Task deleted.", counts=_counts())
+        return jsonify(message="Task deleted.", counts=_counts(), tags=dict(tasks.list_tags(current_user.id)))
     flash("Task deleted.", "success")
     return redirect(return_to())
 

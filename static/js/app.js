@@ -46,6 +46,15 @@
     });
   }
 
+  // Tasks per tag in the sidebar; a tag no task carries any more leaves it.
+  function updateTagCounts(tags) {
+    document.querySelectorAll("[data-tag-count]").forEach((element) => {
+      const value = tags[element.dataset.tagCount];
+      if (value === undefined) element.closest("li").remove();
+      else element.textContent = String(value);
+    });
+  }
+
   // Talking to the page endpoints --------------------------------------------------
 
   class NotJson extends Error {}
@@ -138,6 +147,7 @@
     const data = await send(url.pathname, body, () => { window.location.href = link.href; });
     if (!data) return;
     updateCounts(data.counts);
+    updateTagCounts(data.tags);
     announce(data.message);
     if (row) removeRow(row);
   }

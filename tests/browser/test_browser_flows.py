@@ -132,6 +132,8 @@ def test_a_new_user_manages_tasks_and_finds_them_again_after_signing_in(open_pag
     expect(row(page, "Pay the rent")).to_have_count(0)
     expect(page.locator("#flashes")).to_contain_text("Task deleted.")
     expect(page.locator(".summary")).to_have_text(re.compile(r"1 active\s+· 1 completed"))
+    if width >= 900:  # the sidebar's tags: #home and #money went with the task
+        expect(page.locator("[data-tag-count]")).to_have_count(2)
     assert page.evaluate("window.stillTheSamePage") is True
 
     page.get_by_role("link", name="Account").click()

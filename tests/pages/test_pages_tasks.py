@@ -46,7 +46,7 @@ def test_the_list_shows_tasks_counts_and_tags(signed_in, user, make_task):
     assert '<span class="count" data-count="active">1</span>' in html
     assert '<span class="count" data-count="completed">1</span>' in html
     assert '<span class="count" data-count="total">2</span>' in html
-    assert "<span>#home</span><span class=\"count\">2</span>" in html
+    assert '<span>#home</span><span class="count" data-tag-count="home">2</span>' in html
 
 
 def test_task_text_is_always_escaped(signed_in, user, make_task):
@@ -234,9 +234,10 @@ def test_confirming_deletes_the_task_and_returns_to_the_list(signed_in, task, sq
 
 
 def test_deleting_from_a_script_answers_json_with_the_counts(signed_in, user, task, make_task):
-    make_task(user, "Another")
+    make_task(user, "Another", tags=["home"])
     response = post(signed_in, f"/tasks/{task.id}/delete", headers=JSON)
-    assert response.get_json() == {"message": "Task deleted.", "counts": {"active": 1, "completed": 0, "total": 1}}
+    assert response.get_json() == {"message": "Task deleted.", "counts": {"active": 1, "completed": 0, "total": 1},
+                                   "tags": {"home": 1}}
 
 
 def test_clearing_completed_asks_first_then_deletes_only_completed_tasks(signed_in, user, make_task, sql):
