@@ -33,10 +33,9 @@ def _call(service: Callable, *args: Any) -> Any:
 
 def _read_password() -> str:
     """Asked twice at a terminal; otherwise the first line of stdin (for scripts)."""
-    stdin = click.get_text_stream("stdin")
-    if stdin.isatty():
+    if sys.stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    return stdin.readline().rstrip("\r\n")
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 @users_cli.command("create")

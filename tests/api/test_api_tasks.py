@@ -111,6 +111,13 @@ def test_if_match_star_matches_whatever_the_version(client, as_alice, alice, mak
     assert response.status_code == 200
 
 
+def test_an_empty_if_match_counts_as_absent(client, as_alice, alice, make_task, sql):
+    task = make_task(alice)
+    sql("UPDATE tasks SET title = 'changed elsewhere' WHERE id = :id", id=task.id)
+    response = client.patch(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-Match": ""}, json={"title": "mine"})
+    assert response.status_code == 200
+
+
 @pytest.mark.parametrize("value", ['W/"1"', '"1", "2"', "1", '"abc"', '"0"', '"1', '"9999999999"'])
 def test_an_if_match_other_than_star_or_one_strong_etag_is_400(client, as_alice, alice, make_task, sql, value):
     task = make_task(alice)

@@ -1,0 +1,86 @@
+"""The API over real HTTP: races between concurrent clients, and the OpenAPI contract.
+
+The contract test runs Schemathesis (its CLI, every check it applies by default) against
+the served app, with two users' tokens so that its object-level authorization check
+can try one user's tasks with the other's token.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMATHESIS_SETTINGS = Path(__file__).with_name("schemathesis.toml")
+ROUNDS = 5
+
+
+def at_once(count: int, action) -> list:
+    """Run action(i) in `count` threads released together; their results in order."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(index: int) -> None:
+        barrier.wait()
+        results[index] = action(index)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+@pytest.mark.pooled
+def test_two_patches_with_the_same_etag_at_once_have_exactly_one_winner(server, alice, as_alice, make_task, sql):
+    for _ in range(ROUNDS):
+        task = make_task(alice)
+        url = f"{server}/api/v1/tasks/{task.id}"
+        etag = requests.get(url, headers=as_alice, timeout=10).headers["ETag"]
+        titles = ["first client", "second client"]
+        responses = at_once(2, lambda i: requests.patch(url, json={"title": titles[i]},
+                                                        headers={**as_alice, "If-Match": etag}, timeout=15))
+        statuses = [response.status_code for response in responses]
+        assert sorted(statuses) == [200, 412], statuses
+        winner = titles[statuses.index(200)]
+        assert sql("SELECT title, version FROM tasks WHERE id = :id", id=task.id) == [(winner, 2)]
+        loser = responses[statuses.index(412)].json()
+        assert loser["code"] == "PRECONDITION_FAILED"
+
+
+@pytest.mark.pooled
+def test_concurrent_posts_with_one_idempotency_key_create_one_task(server, as_alice, sql):
+    for round_ in range(ROUNDS):
+        headers = {**as_alice, "Idempotency-Key": f"race-{round_}"}
+        responses = at_once(4, lambda i: requests.post(f"{server}/api/v1/tasks", json={"title": f"once {round_}"},
+                                                       headers=headers, timeout=15))
+        assert [response.status_code for response in responses] == [201] * 4
+        assert len({response.json()["id"] for response in responses}) == 1
+        assert sorted(response.headers["Idempotent-Replayed"] for response in responses) == \
+            ["false", "true", "true", "true"]
+        assert sql("SELECT count(*) FROM tasks WHERE title = :t", t=f"once {round_}") == [(1,)]
+        assert sql("SELECT count(*) FROM idempotency_keys WHERE key = :k", k=f"race-{round_}") == [(1,)]
+
+
+def test_the_running_api_conforms_to_its_openapi_document(server, alice, bob, make_token, tmp_path):
+    identities = [{"name": name, "fixedHeaders": [{"name": "Authorization", "value": token["Authorization"]}]}
+                  for name, token in (("alice", make_token(alice)), ("bob", make_token(bob)))]
+    (tmp_path / "auth.json").write_text(json.dumps({"auth": identities}))
+    settings = tmp_path / "schemathesis.toml"
+    settings.write_text(SCHEMATHESIS_SETTINGS.read_text() + f"""
+[auth.wfc]
+path = "{tmp_path / 'auth.json'}"
+peers = ["alice", "bob"]
+""")
+    command = [str(ROOT / ".venv/bin/schemathesis"), "--config-file", str(settings), "run",
+               f"{server}/api/v1/openapi.json", "--seed", "1", "--max-examples", "50", "--workers", "1",
+               "--generation-database", "none", "--no-color"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-20_000:] + result.stderr[-5_000:]
+    assert "9 selected / 9 total" in result.stdout
+    assert "No issues found" in result.stdout
