@@ -103,13 +103,17 @@ def open_page(browser, http_server, console_errors):
     assert console_errors.problems() == []
 
 
+SCREENSHOTS_USED = pytest.StashKey[bool]()
+
+
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
+def screenshots(pytestconfig) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pytestconfig.stash[SCREENSHOTS_USED] = True
     return SCREENSHOTS
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    if SCREENSHOTS.is_dir() and any(SCREENSHOTS.glob("*.png")):
+    if config.stash.get(SCREENSHOTS_USED, False):
         terminalreporter.write_sep("-", "browser screenshots")
         terminalreporter.write_line(f"screenshots saved in {SCREENSHOTS}")
