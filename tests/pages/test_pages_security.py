@@ -75,9 +75,9 @@ def test_every_page_has_a_skip_link_and_a_live_region_for_messages(every_page):
 
 def test_static_files_are_served_with_the_headers_too(client):
     for path in ("/static/css/app.css", "/static/js/app.js", "/static/favicon.svg"):
-        response = client.get(path)
-        assert response.status_code == 200
-        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        with client.get(path) as response:
+            assert response.status_code == 200
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_session_cookies_are_http_only_and_same_site_lax(client, user):
