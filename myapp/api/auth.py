@@ -5,14 +5,13 @@ a redirect to the sign-in page. Read-only tokens may only use safe methods.
 """
 from __future__ import annotations
 
-import hashlib
-
 from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from ..errors import Forbidden, InvalidCredentials
 from ..extensions import csrf, limiter
+from ..models import ApiToken, User
 from ..services import tokens
 from . import bp
 
@@ -31,36 +30,47 @@ def _bearer_secret() -> str | None:
     return secret.strip()
 
 
+# Per-request cache of the caller, in the WSGI environ: the rate limiter asks who is
+# calling before authenticate() runs. (Not in g, which tests reuse across requests.)
+CALLER = "myapp.api.caller"
+
+
+def _caller() -> tuple[User, ApiToken | None]:
+    """(user, token) for a bearer call, (user, None) for the browser session; else InvalidCredentials."""
+    if CALLER not in request.environ:
+        secret = _bearer_secret()
+        if secret is not None:
+            request.environ[CALLER] = tokens.authenticate_token(secret)
+        elif current_user.is_authenticated:
+            request.environ[CALLER] = (current_user._get_current_object(), None)
+        else:
+            raise InvalidCredentials("Sign in, or send Authorization: Bearer <token>.")
+    user, token = request.environ[CALLER]
+    g.api_user = user  # for the views, and the user_id of this request's log line (429s too)
+    return user, token
+
+
 @bp.before_request
 def authenticate() -> None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
-    secret = _bearer_secret()
-    if secret is not None:
-        g.api_user, token = tokens.authenticate_token(secret)
-        if token.scope != "write" and request.method not in SAFE_METHODS:
-            raise Forbidden("This token may only read.")
-    elif current_user.is_authenticated:
-        g.api_user = current_user._get_current_object()
-        csrf.protect()  # unsafe methods only; CSRFError -> 403 CSRF_FAILED
-    else:
-        raise InvalidCredentials("Sign in, or send Authorization: Bearer <token>.")
+    _, token = _caller()
+    if token is None:
+        csrf.protect()  # a session call: unsafe methods need the page's CSRF token, else 403 CSRF_FAILED
+    elif token.scope != "write" and request.method not in SAFE_METHODS:
+        raise Forbidden("This token may only read.")
 
 
 def rate_limit_key() -> str:
-    """Whose budget a call spends: its credentials' (token or session user), else its address's.
-
-    Runs before authenticate(), so it reads the credentials without checking them; the
-    Authorization header is hashed so that no token reaches the rate-limit storage.
-    """
-    header = request.headers.get("Authorization")
-    if header:
-        return "api-token:" + hashlib.sha256(header.encode()).hexdigest()
-    if current_user.is_authenticated:
-        return f"api-user:{current_user.id}"
-    return f"api-address:{get_remote_address()}"
+    """Whose budget a call spends: its user's (all their tokens and sessions share one), or,
+    without valid credentials, its client address's (so made-up tokens cannot dodge it)."""
+    try:
+        user, _ = _caller()
+    except InvalidCredentials:
+        return f"api-address:{get_remote_address()}"
+    return f"api-user:{user.id}"
 
 
-# One budget per caller across the whole API (RATELIMIT_API, read per request so that
+# One budget per user across the whole API (RATELIMIT_API, read per request so that
 # tests and benchmarks can set it).
 limiter.shared_limit(lambda: current_app.config["RATELIMIT_API"], scope="api", key_func=rate_limit_key)(bp)

@@ -41,8 +41,8 @@ is written. `If-None-Match` on GET answers 304 when the task is unchanged.
 the same key and body gets the first answer again (with `Idempotent-Replayed: true`), for
 {KEY_LIFETIME.total_seconds() / 3600:.0f} hours. The same key with a different body is a 409.
 
-**Rate limits.** Each token (or signed-in user) has one budget for the whole API; over it, 429 with
-`Retry-After` (seconds).
+**Rate limits.** Each user has one budget for the whole API, shared by their tokens and browser
+session (calls without valid credentials: one per client address); over it, 429 with `Retry-After`.
 """
 
 

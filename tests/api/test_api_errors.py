@@ -219,19 +219,23 @@ def test_the_fourth_call_in_a_minute_is_429_with_retry_after(limited_app, alice)
     assert 1 <= int(response.headers["Retry-After"]) <= 60
 
 
-def test_each_token_has_its_own_budget_across_the_whole_api(limited_app, alice, bob):
+def test_each_user_has_one_budget_across_the_whole_api_and_all_their_tokens(limited_app, alice, bob):
     client = limited_app.test_client()
-    first, second = {"Authorization": secret_for(alice)}, {"Authorization": secret_for(bob)}
-    for path in ("/api/v1/me", "/api/v1/tags", "/api/v1/tasks"):
-        assert client.get(path, headers=first).status_code == 200
-    assert client.get("/api/v1/export", headers=first).status_code == 429
-    assert client.get("/api/v1/me", headers=second).status_code == 200
+    first, second = {"Authorization": secret_for(alice)}, {"Authorization": secret_for(alice, "read")}
+    for path, headers in (("/api/v1/me", first), ("/api/v1/tags", second), ("/api/v1/tasks", first)):
+        assert client.get(path, headers=headers).status_code == 200
+    assert client.get("/api/v1/export", headers=second).status_code == 429
+    assert client.get("/api/v1/me", headers={"Authorization": secret_for(bob)}).status_code == 200
 
 
-def test_calls_without_credentials_are_limited_by_address(limited_app):
+@pytest.mark.parametrize("authorization", [None, "Bearer tm_made-up-{n}", "Basic {n}"])
+def test_calls_without_valid_credentials_are_limited_by_address(limited_app, authorization):
     client = limited_app.test_client()
-    statuses = [client.get("/api/v1/me").status_code for _ in range(4)]
+    statuses = [client.get("/api/v1/me", headers={"Authorization": authorization.format(n=n)} if authorization
+                           else {}).status_code for n in range(4)]
     assert statuses == [401, 401, 401, 429]
+    other_address = client.get("/api/v1/me", environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    assert other_address.status_code == 401
 
 
 @pytest.fixture
