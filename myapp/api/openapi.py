@@ -173,8 +173,9 @@ ERRORS = {
     "503": _error("The database is unavailable", "DATABASE_UNAVAILABLE", headers=("Retry-After",)),
 }
 READ_ERRORS = ("401", "429", "500", "503")
-WRITE_ERRORS = ("400", "401", "403", "404", "412", "429", "500", "503")
+WRITE_ERRORS = ("400", "401", "403", "429", "500", "503")
 BODY_ERRORS = ("413", "415", "422")
+CONDITIONAL_ERRORS = ("404", "412")  # a task by id, with If-Match
 
 
 def _ok(description: str, schema: str | None, *headers: str) -> dict:
@@ -236,7 +237,7 @@ def document() -> dict:
         "/tasks": {
             "get": _operation("listTasks", "One page of my tasks, filtered and sorted",
                               {"200": _ok("A page of tasks", "TaskPage")}, (*READ_ERRORS, "422"), query),
-            "post": _operation("createTask", "Create a task", {"201": created}, (*WRITE_ERRORS, "409", *BODY_ERRORS),
+            "post": _operation("createTask", "Create a task", {"201": created}, (*WRITE_ERRORS, *BODY_ERRORS, "409"),
                                _parameters("IdempotencyKey", "CsrfToken"), body="TaskCreate"),
         },
         "/tasks/{task_id}": {
@@ -244,13 +245,13 @@ def document() -> dict:
                 "Not modified: If-None-Match holds the current ETag", None, "ETag")},
                 (*READ_ERRORS, "404"), _parameters("TaskId", "IfNoneMatch")),
             "patch": _operation("updateTask", "Change the fields sent (null clears description or due_date)",
-                                {"200": task_ok}, (*WRITE_ERRORS, *BODY_ERRORS),
+                                {"200": task_ok}, (*WRITE_ERRORS, *BODY_ERRORS, *CONDITIONAL_ERRORS),
                                 _parameters("TaskId", "IfMatch", "CsrfToken"), body="TaskUpdate"),
-            "delete": _operation("deleteTask", "Delete a task", {"204": _ok("Deleted", None)}, WRITE_ERRORS,
-                                 _parameters("TaskId", "IfMatch", "CsrfToken")),
+            "delete": _operation("deleteTask", "Delete a task", {"204": _ok("Deleted", None)},
+                                 (*WRITE_ERRORS, *CONDITIONAL_ERRORS), _parameters("TaskId", "IfMatch", "CsrfToken")),
         },
         "/tasks/{task_id}/toggle": {
-            "post": _operation("toggleTask", "Flip completed", {"200": task_ok}, WRITE_ERRORS,
+            "post": _operation("toggleTask", "Flip completed", {"200": task_ok}, (*WRITE_ERRORS, *CONDITIONAL_ERRORS),
                                _parameters("TaskId", "IfMatch", "CsrfToken")),
         },
         "/tags": {"get": _operation("listTags", "My tags with counts", {"200": _ok("My tags", "TagCounts")},
@@ -260,7 +261,7 @@ def document() -> dict:
                                                                                  "Export")}, READ_ERRORS)},
         "/openapi.json": {"get": _operation("getOpenApi", "This document", {"200": {
             "description": "The OpenAPI document", "content": {JSON: {"schema": {"type": "object"}}}}},
-            ("429", "500"), security=[])},
+            ("429", "500", "503"), security=[])},
     }
     return {
         "openapi": "3.1.0",
