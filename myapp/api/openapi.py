@@ -192,14 +192,15 @@ def _parameters(*names: str) -> list[dict]:
 
 
 def _operation(operation_id: str, summary: str, responses: dict[str, dict], errors: tuple[str, ...],
-               parameters: list[dict] | None = None, body: str | None = None, **extra: Any) -> dict:
+               parameters: list[dict] | None = None, body: str | None = None, example: dict | None = None,
+               **extra: Any) -> dict:
     operation = {"operationId": operation_id, "summary": summary,
                  "responses": {**responses, **{status: _ref(status, "responses") for status in sorted(errors)}},
                  **extra}
     if parameters:
         operation["parameters"] = parameters
     if body:
-        operation["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(body)}}}
+        operation["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(body), "example": example}}}
     return operation
 
 
@@ -238,7 +239,8 @@ def document() -> dict:
             "get": _operation("listTasks", "One page of my tasks, filtered and sorted",
                               {"200": _ok("A page of tasks", "TaskPage")}, (*READ_ERRORS, "422"), query),
             "post": _operation("createTask", "Create a task", {"201": created}, (*WRITE_ERRORS, *BODY_ERRORS, "409"),
-                               _parameters("IdempotencyKey", "CsrfToken"), body="TaskCreate"),
+                               _parameters("IdempotencyKey", "CsrfToken"), body="TaskCreate",
+                               example={"title": "Buy milk", "tags": ["home"], "due_date": "2026-12-24"}),
         },
         "/tasks/{task_id}": {
             "get": _operation("getTask", "One of my tasks", {"200": task_ok, "304": _ok(
@@ -246,7 +248,8 @@ def document() -> dict:
                 (*READ_ERRORS, "404"), _parameters("TaskId", "IfNoneMatch")),
             "patch": _operation("updateTask", "Change the fields sent (null clears description or due_date)",
                                 {"200": task_ok}, (*WRITE_ERRORS, *BODY_ERRORS, *CONDITIONAL_ERRORS),
-                                _parameters("TaskId", "IfMatch", "CsrfToken"), body="TaskUpdate"),
+                                _parameters("TaskId", "IfMatch", "CsrfToken"), body="TaskUpdate",
+                                example={"priority": "high", "description": None}),
             "delete": _operation("deleteTask", "Delete a task", {"204": _ok("Deleted", None)},
                                  (*WRITE_ERRORS, *CONDITIONAL_ERRORS), _parameters("TaskId", "IfMatch", "CsrfToken")),
         },

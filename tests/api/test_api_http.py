@@ -67,6 +67,15 @@ def test_concurrent_posts_with_one_idempotency_key_create_one_task(server, as_al
         assert sql("SELECT count(*) FROM idempotency_keys WHERE key = :k", k=f"race-{round_}") == [(1,)]
 
 
+def test_a_10_mb_body_over_http_is_a_413_json_answer(server, as_alice, sql):
+    body = json.dumps({"title": "big", "description": "x" * (10 * 1024 * 1024)})
+    response = requests.post(f"{server}/api/v1/tasks", data=body, timeout=30,
+                             headers={**as_alice, "Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["code"] == "PAYLOAD_TOO_LARGE"
+    assert sql("SELECT count(*) FROM tasks") == [(0,)]
+
+
 def test_the_running_api_conforms_to_its_openapi_document(server, alice, bob, make_token, tmp_path):
     identities = [{"name": name, "fixedHeaders": [{"name": "Authorization", "value": token["Authorization"]}]}
                   for name, token in (("alice", make_token(alice)), ("bob", make_token(bob)))]
