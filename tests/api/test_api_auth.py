@@ -4,9 +4,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from conftest import PASSWORD
 from support.pages import csrf_token, sign_in
 
-from conftest import PASSWORD
 from myapp.services import tokens
 
 pytestmark = pytest.mark.pooled
@@ -137,7 +137,7 @@ def test_a_session_write_without_the_csrf_header_is_403_and_changes_nothing(sess
 
 @pytest.mark.parametrize(("operation", "status"), [
     pytest.param(operation, status, id=f"{operation[0]} {operation[1]}")
-    for operation, status in zip(UNSAFE_OPERATIONS, (201, 200, 204, 200))])
+    for operation, status in zip(UNSAFE_OPERATIONS, (201, 200, 204, 200), strict=True)])
 def test_a_session_write_with_the_csrf_header_succeeds(session_client, alice, make_task, operation, status):
     task = make_task(alice)
     response = call(session_client, operation, task.id, headers={"X-CSRFToken": csrf_token(session_client)})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -63,7 +63,7 @@ def test_tokens_create_read_only_with_an_expiry(runner, client, alice, sql):
     assert result.exit_code == 0, result.output
     ((scope, expires_at),) = sql("SELECT scope, expires_at FROM api_tokens")
     assert scope == "read"
-    assert abs(expires_at - (datetime.now(timezone.utc) + timedelta(days=7))) < timedelta(minutes=1)
+    assert abs(expires_at - (datetime.now(UTC) + timedelta(days=7))) < timedelta(minutes=1)
     headers = {"Authorization": f"Bearer {result.stdout.strip()}"}
     assert client.get("/api/v1/tasks", headers=headers).status_code == 200
     assert client.post("/api/v1/tasks", json={"title": "t"}, headers=headers).status_code == 403

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -19,16 +20,16 @@ SCHEMATHESIS_SETTINGS = Path(__file__).with_name("schemathesis.toml")
 ROUNDS = 5
 
 
-def at_once(count: int, action) -> list:
-    """Run action(i) in `count` threads released together; their results in order."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
+def at_once(*calls) -> list:
+    """Run the calls in threads released together; their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
 
     def run(index: int) -> None:
         barrier.wait()
-        results[index] = action(index)
+        results[index] = calls[index]()
 
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -43,8 +44,8 @@ def test_two_patches_with_the_same_etag_at_once_have_exactly_one_winner(server, 
         url = f"{server}/api/v1/tasks/{task.id}"
         etag = requests.get(url, headers=as_alice, timeout=10).headers["ETag"]
         titles = ["first client", "second client"]
-        responses = at_once(2, lambda i: requests.patch(url, json={"title": titles[i]},
-                                                        headers={**as_alice, "If-Match": etag}, timeout=15))
+        responses = at_once(*(partial(requests.patch, url, json={"title": title},
+                                      headers={**as_alice, "If-Match": etag}, timeout=15) for title in titles))
         statuses = [response.status_code for response in responses]
         assert sorted(statuses) == [200, 412], statuses
         winner = titles[statuses.index(200)]
@@ -57,8 +58,9 @@ def test_two_patches_with_the_same_etag_at_once_have_exactly_one_winner(server, 
 def test_concurrent_posts_with_one_idempotency_key_create_one_task(server, as_alice, sql):
     for round_ in range(ROUNDS):
         headers = {**as_alice, "Idempotency-Key": f"race-{round_}"}
-        responses = at_once(4, lambda i: requests.post(f"{server}/api/v1/tasks", json={"title": f"once {round_}"},
-                                                       headers=headers, timeout=15))
+        post = partial(requests.post, f"{server}/api/v1/tasks", json={"title": f"once {round_}"}, headers=headers,
+                       timeout=15)
+        responses = at_once(post, post, post, post)
         assert [response.status_code for response in responses] == [201] * 4
         assert len({response.json()["id"] for response in responses}) == 1
         assert sorted(response.headers["Idempotent-Replayed"] for response in responses) == \

@@ -239,7 +239,8 @@ def test_percent_and_underscore_in_q_are_not_wildcards(client, as_alice, alice, 
     make_task(alice, title="anything else")
 
     def titles(q):
-        return [task["title"] for task in client.get("/api/v1/tasks", query_string={"q": q}, headers=as_alice).json["items"]]
+        page = client.get("/api/v1/tasks", query_string={"q": q}, headers=as_alice).json
+        return [task["title"] for task in page["items"]]
 
     assert titles("%") == titles("_") == titles("%%") == []
     assert titles("100%") == ["100% done"]
