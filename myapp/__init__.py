@@ -63,6 +63,8 @@ def configure_database(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    # Registered after Flask-SQLAlchemy's own, so it runs first (teardowns run in reverse).
+    app.teardown_appcontext(database.end_session_quietly)
     with app.app_context():
         database.install_statement_timeout(db.engine, app.config["DB_STATEMENT_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

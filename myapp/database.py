@@ -58,6 +58,24 @@ def install_statement_timeout(engine: Engine, timeout_ms: int) -> None:
         conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
 
 
+def end_session_quietly(_error=None) -> None:
+    """Close the request's session; a connection that died meanwhile is not an error.
+
+    A read-only request leaves its transaction open until here; if the database went
+    away after the response was made, the closing ROLLBACK fails, and that must not
+    turn an answered request into a server error.
+    """
+    from .extensions import db
+
+    try:
+        db.session.remove()
+    except Exception as error:  # noqa: BLE001
+        if not is_unavailable(error):
+            raise
+        db.session.registry.clear()
+        log.debug("session closed on a lost connection", exc_info=True)
+
+
 CONNECTION_ERRORS = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
 
 

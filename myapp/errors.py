@@ -127,15 +127,6 @@ def error_page(status: int, message: str | None = None, headers: dict | None = N
     return body, status, headers
 
 
-def _rollback():
-    from .extensions import db
-
-    try:
-        db.session.rollback()
-    except Exception:  # the connection may be gone already; the pool discards it
-        log.debug("rollback failed", exc_info=True)
-
-
 def handle_app_error(error: AppError):
     if wants_json():
         return json_error(error.status, error.code, error.message, error.details)
@@ -183,7 +174,9 @@ def handle_csrf_error(error: CSRFError):
 
 
 def handle_unexpected(error: Exception):
-    _rollback()
+    from .services.operations import rollback
+
+    rollback()
     log.exception("unhandled error")
     if wants_json():
         return json_error(500, *HTTP_CODES[500])

@@ -12,6 +12,7 @@ import uuid
 
 from flask import Flask, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
+from sqlalchemy import inspect as sa_inspect
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -57,8 +58,11 @@ class StdoutHandler(logging.StreamHandler):
 def current_user_id() -> str | None:
     """The acting user's id if already loaded (session, or API token: g.api_user): never loads it."""
     user = g.get("api_user") or g.get("_login_user")
-    user_id = getattr(user, "id", None)
-    return str(user_id) if user_id else None
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    # The identity key, never an attribute read: a log line must not query the database.
+    identity = sa_inspect(user).identity
+    return str(identity[0]) if identity else None
 
 
 def configure_logging(app: Flask) -> None:

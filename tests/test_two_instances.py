@@ -21,7 +21,7 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
-from support.processes import Gunicorn, PgBouncer
+from support.processes import Gunicorn, PgBouncer, unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -33,10 +33,7 @@ def require_redis() -> None:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError:
-        message = "Redis is not running on 127.0.0.1:6379 (start redis-server)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("Redis is not running on 127.0.0.1:6379 (start redis-server)")
 
 
 @pytest.fixture(scope="module")

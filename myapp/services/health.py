@@ -2,10 +2,10 @@
 from sqlalchemy import text
 
 from ..extensions import db
-from .operations import operation
+from .operations import operation, rollback
 
 
 @operation("health.database")
 def check_database() -> None:
     db.session.execute(text("SELECT 1"))
-    db.session.rollback()
+    rollback()

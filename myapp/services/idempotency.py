@@ -23,7 +23,7 @@ from ..extensions import db
 from ..models import IdempotencyKey
 from ..serializers import task_to_json
 from . import tasks
-from .operations import operation
+from .operations import operation, rollback
 from .validation import TaskCreate, parse
 
 # How long a key is remembered (clients retry within minutes; Stripe keeps keys a day).
@@ -61,7 +61,7 @@ def create_task_once(user_id: uuid.UUID, key: str, data: Mapping[str, Any]) -> S
     if claimed is None:
         first = db.session.execute(select(IdempotencyKey.request_hash, IdempotencyKey.status_code,
                                           IdempotencyKey.response_body).where(*owned)).one()
-        db.session.rollback()
+        rollback()
         if first.request_hash != fingerprint:
             raise IdempotencyKeyReused()
         return StoredResponse(first.status_code, first.response_body, replayed=True)

@@ -13,7 +13,15 @@ from ..database import describe_unavailable, is_unavailable
 log = logging.getLogger("myapp.service")
 
 
-def _rollback() -> None:
+def rollback() -> None:
+    """End the transaction, keeping every object already returned usable as it is.
+
+    A plain rollback expires every object in the session, so the next attribute read
+    (a template showing the user, a log line naming them, a conflict showing the
+    current task) would query the database again, and fail if it is down. Detaching
+    them first keeps their loaded values.
+    """
+    db.session.expunge_all()
     try:
         db.session.rollback()
     except Exception:  # the connection may already be gone; the pool discards it
@@ -39,10 +47,10 @@ def operation(name: str):
                 return fn(*args, **kwargs)
             except AppError as error:
                 outcome = error.code.lower()
-                _rollback()
+                rollback()
                 raise
             except Exception as error:
-                _rollback()
+                rollback()
                 if is_unavailable(error):
                     outcome = "database_unavailable"
                     log.warning(describe_unavailable(error, db.engine.url))

@@ -15,14 +15,15 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Text, and_, cast, delete, false, func, insert, literal, literal_column, select, tuple_, update
+from sqlalchemy import (Date, Text, and_, cast, delete, false, func, insert, literal, literal_column, select,
+                        tuple_, update)
 from sqlalchemy import exc as sa_exc
 
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..models import TagCount, Task, TaskCount
 from . import cursor as cursors
-from .operations import operation
+from .operations import operation, rollback
 from .validation import TaskCreate, TaskQuery, TaskUpdate, parse
 
 # Each sort: its direction and its keys (with their SQL types, to cast cursor text
@@ -115,7 +116,7 @@ def _write_returning(user_id, task_id, expected_version, values: dict) -> Task:
 def _raise_missing_or_stale(user_id, task_id):
     current = db.session.scalar(select(Task).where(_owned(user_id, task_id))
                                 .execution_options(populate_existing=True))
-    db.session.rollback()
+    rollback()
     if current is None:
         raise NotFound("Task not found.")
     raise Conflict(current)

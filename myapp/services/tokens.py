@@ -12,7 +12,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from ..errors import InvalidCredentials, NotFound, ValidationError
 from ..extensions import db
 from ..models import TOKEN_SCOPES, ApiToken, User
-from .operations import operation
+from .operations import operation, rollback
 
 TOKEN_PREFIX = "tm_"
 NAME_MAX = 100
@@ -83,7 +83,7 @@ def authenticate_token(secret: str) -> tuple[User, ApiToken]:
                              .where(ApiToken.token_hash == _hash(secret))).first()
     now = datetime.now(timezone.utc)
     if row is None or (row.ApiToken.expires_at is not None and row.ApiToken.expires_at <= now):
-        db.session.rollback()
+        rollback()
         raise InvalidCredentials("Invalid or expired token.")
     user, token = row
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:

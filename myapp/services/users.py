@@ -16,7 +16,7 @@ from ..errors import InvalidCredentials, NotFound, ValidationError
 from ..extensions import db
 from ..models import ApiToken, Task, User
 from ..serializers import task_to_json, token_to_json, user_to_json
-from .operations import operation
+from .operations import operation, rollback
 
 EMAIL_MAX = 254
 PASSWORD_MIN = 8
@@ -86,7 +86,7 @@ def create_user(email: Any, password: Any, timezone: str = "UTC") -> User:
             email=email, password_hash=hasher().hash(password), timezone=timezone).returning(User))
         db.session.commit()
     except sa_exc.IntegrityError:
-        db.session.rollback()
+        rollback()
         raise ValidationError(details={"email": "An account with this email already exists."}) from None
     return user
 

@@ -5,26 +5,12 @@ production), so nothing cached in `g` by one request is seen by the next.
 """
 from __future__ import annotations
 
-import threading
-
 import pytest
 from conftest import make_app
-from flask.testing import FlaskClient
-from werkzeug.serving import make_server
+from support.processes import served_in_thread
 
 from myapp.extensions import db, limiter
 from myapp.services import tasks, tokens
-
-
-class ApiClient(FlaskClient):
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def client(app):
-    return ApiClient(app, app.response_class, use_cookies=True)
 
 
 @pytest.fixture
@@ -63,12 +49,8 @@ def make_task(app):
 def server(app, app_database_url):
     """The app over real HTTP: werkzeug's threaded server on a loopback port, API rate limits on."""
     served = make_app(app_database_url, env={"RATELIMIT_ENABLED": "true", "RATELIMIT_API": "100000 per minute"})
-    httpd = make_server("127.0.0.1", 0, served, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(10)
+    with served_in_thread(served) as url:
+        yield url
     with served.app_context():
         db.engine.dispose()
     # One Limiter object serves every app in the process and keeps the settings of the

@@ -6,12 +6,10 @@ message saying what to install, and with CI=true it fails instead.
 """
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from support.processes import served_in_thread, unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -19,16 +17,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
-def _unavailable(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: the browser lane may not be skipped)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        _unavailable("browser tests need Chromium at /usr/bin/chromium: install the Debian package "
+        unavailable("browser tests need Chromium at /usr/bin/chromium: install the Debian package "
                      "`chromium` (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
@@ -41,12 +33,8 @@ def browser():
 @pytest.fixture(scope="session")
 def http_server(app):
     """The app over real HTTP on 127.0.0.1 (a free port), served from a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with served_in_thread(app) as url:
+        yield url
 
 
 class ConsoleErrors:

@@ -7,6 +7,8 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
+from contextlib import contextmanager
 import time
 from pathlib import Path
 
@@ -15,15 +17,19 @@ import pytest
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
+def unavailable(reason: str):
+    """Skip a lane whose tool or service is missing, saying what to install; in CI, fail."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: no lane may be skipped)")
+    pytest.skip(reason)
+
+
 def require(tool: str, package: str) -> str:
     """The path of a Debian-packaged tool; skip without it (fail under CI)."""
     path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/usr/bin")
     if path:
         return path
-    message = f"{tool} not found: install the Debian package {package} (apt-get install {package})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    unavailable(f"{tool} not found: install the Debian package {package} (apt-get install {package})")
 
 
 def free_port() -> int:
@@ -170,3 +176,18 @@ class Gunicorn:
     def stop(self) -> None:
         self.stop_process()
         Path(self.log.name).unlink(missing_ok=True)
+
+
+@contextmanager
+def served_in_thread(app):
+    """The app over real HTTP: werkzeug's threaded server on a free loopback port."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
