@@ -5,7 +5,7 @@ Seeds one user with 1,000 tasks and one with 100,000, serves the app and the bas
 endpoint with wrk on loopback for a bounded time, and prints per endpoint: requests per
 second, p50 and p99 latency, the app/baseline ratio, and SQL statements per request.
 
-    bash bench/run.sh [--duration 5] [--connections 8]
+    bash bench/run.sh [--duration 10] [--connections 8]
 
 Database: BENCH_DATABASE_URL, else TEST_DATABASE_URL, else an embedded PostgreSQL under
 instance/bench-pgdata. A database of its own is created there and dropped at the end.
@@ -185,6 +185,7 @@ def count_statements(app, seeded: dict, endpoint: Endpoint) -> int:
     def counter(*_args):
         statements.append(1)
 
+    client.open(path, method=endpoint.method, headers=headers, data=endpoint.body)  # warm: token last use
     event.listen(engine, "before_cursor_execute", counter)
     try:
         response = client.open(path, method=endpoint.method, headers=headers, data=endpoint.body)
@@ -304,7 +305,7 @@ def targets(rows: list[dict]) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=5, help="seconds of load per endpoint (default 5)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint (default 10)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both servers (default 2)")
