@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app
+from flask import Flask, request
 
 # No inline script or style anywhere (templates use classes; static/js/app.js binds
 # every handler), so the policy needs no 'unsafe-inline' and no nonces.
@@ -50,7 +50,8 @@ def _add_headers(response):
     if response.mimetype == "text/html":
         # Pages hold a user's tasks: no shared or back-button cache after sign-out.
         response.headers.setdefault("Cache-Control", "private, no-store")
-    if current_app.config["APP_ENV"] == "production":
+    if request.is_secure:
+        # Behind TLS (directly, or per X-Forwarded-Proto from a trusted proxy).
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 

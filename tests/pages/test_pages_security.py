@@ -150,3 +150,14 @@ def test_a_database_outage_is_the_503_page_with_retry_after(signed_in, monkeypat
     response = signed_in.get("/")
     assert_site_error_page(response, 503, "The database is unavailable.")
     assert response.headers["Retry-After"].isdigit()
+
+
+def test_hsts_is_sent_only_behind_tls_as_told_by_a_trusted_proxy(database_url):
+    proxied = make_app(database_url, env={"TRUSTED_PROXIES": "1"})
+    client = proxied.test_client()
+    plain = client.get("/healthz")
+    assert "Strict-Transport-Security" not in plain.headers
+    behind_tls = client.get("/healthz", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+    assert behind_tls.headers["Strict-Transport-Security"].startswith("max-age=")
+    direct = make_app(database_url).test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in direct.headers, "an untrusted X-Forwarded-Proto is ignored"
