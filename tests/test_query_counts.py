@@ -1,29 +1,13 @@
 """No N+1: the SQL statements per list request do not grow with tasks or tags."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
+from support.sql import recorded_statements
 
 from myapp.extensions import db
 from myapp.services import tasks, tokens
 
 pytestmark = pytest.mark.pooled
-
-
-@contextmanager
-def counted_statements():
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def add_tasks(user_id, count: int, tags_each: int) -> None:
@@ -40,7 +24,7 @@ def signed_in(client, user) -> None:
 
 def statements_for(client, path: str, **kwargs) -> int:
     db.session.remove()  # a new request starts with an empty session, as in production
-    with counted_statements() as statements:
+    with recorded_statements(db.engine) as statements:
         response = client.get(path, **kwargs)
     assert response.status_code == 200, response.status_code
     return len(statements)

@@ -4,31 +4,16 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from contextlib import contextmanager
 
 import pytest
 from conftest import PASSWORD
-from sqlalchemy import event
+from support.sql import recorded_statements
 
 from myapp.errors import InvalidCredentials, NotFound, ValidationError
 from myapp.extensions import db
 from myapp.services import tasks, tokens, users
 
 pytestmark = pytest.mark.pooled
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 # --- sign-up ---------------------------------------------------------------------------------
@@ -295,7 +280,7 @@ def test_create_token_rejects_bad_input_and_writes_nothing(alice, sql, name, sco
 def test_last_use_is_written_at_most_once_a_minute(alice, sql):
     token, secret = tokens.create_token(alice.id, "busy")
     db.session.remove()
-    with statements() as seen:
+    with recorded_statements(db.engine) as seen:
         for _ in range(3):  # three requests in a row
             tokens.authenticate_token(secret)
             db.session.remove()

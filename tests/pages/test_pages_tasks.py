@@ -7,8 +7,8 @@ from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import event
 from support.pages import PASSWORD, post, sign_in
+from support.sql import recorded_statements
 
 from myapp.extensions import db
 from myapp.services import tasks
@@ -322,17 +322,9 @@ def test_next_and_previous_pages_walk_the_list(signed_in, user, make_task):
 def test_the_list_runs_the_same_few_statements_for_3_or_45_tasks_on_any_page(app, signed_in, user, make_user,
                                                                            make_task):
     def statements(path: str) -> int:
-        executed = []
-
-        def count(*_args):
-            executed.append(1)
-
         db.session.remove()
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with recorded_statements(db.engine) as executed:
             assert signed_in.get(path).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
         return len(executed)
 
     for n in range(3):

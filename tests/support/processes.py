@@ -8,8 +8,8 @@ import socket
 import subprocess
 import tempfile
 import threading
-from contextlib import contextmanager
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
