@@ -11,6 +11,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from limits import parse_many
+from limits.storage import SCHEMES as STORAGE_SCHEMES
 from sqlalchemy.engine import URL, make_url
 
 APP_ENVS = ("development", "production", "testing")
@@ -64,6 +66,25 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     return value
 
 
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    """Checked here: Flask-Limiter would only log a bad limit and then apply none."""
+    value = env.get(name, "").strip() or default
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(name, f"is not a rate limit like '5 per minute', got {value!r}") from None
+    return value
+
+
+def _storage_uri(env: Mapping[str, str]) -> str:
+    value = env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://"
+    scheme = value.split("://", 1)[0]
+    if "://" not in value or scheme not in STORAGE_SCHEMES or scheme.startswith("async+"):
+        raise ConfigError("RATELIMIT_STORAGE_URI", "must be memory:// or a storage URL such as "
+                                                   "redis://HOST:6379/0")
+    return value
+
+
 def _dev_secret_key(instance_path: Path) -> str:
     """A random key kept under instance/, so development sessions survive a restart."""
     path = instance_path / "secret_key"
@@ -84,7 +105,7 @@ class Config:
         self.APP_ENV = _choice(env, "APP_ENV", "development", APP_ENVS)
         production = self.APP_ENV == "production"
         self.TESTING = self.APP_ENV == "testing"
-        self.LOG_LEVEL = _choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS).upper()
+        self.LOG_LEVEL = _choice({"LOG_LEVEL": env.get("LOG_LEVEL", "").upper()}, "LOG_LEVEL", "INFO", LOG_LEVELS)
 
         secret = env.get("SECRET_KEY", "").strip()
         if production and not secret:
@@ -114,13 +135,13 @@ class Config:
         self.TRUSTED_PROXIES = _int(env, "TRUSTED_PROXIES", 0, 0)
         self.MAX_CONTENT_LENGTH = _int(env, "MAX_CONTENT_LENGTH", 1024 * 1024, 1024)
 
-        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://"
+        self.RATELIMIT_STORAGE_URI = _storage_uri(env)
         # Instances that share a Redis count together; a prefix keeps apps apart.
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "").strip() or "tasks"
         self.RATELIMIT_ENABLED = env.get("RATELIMIT_ENABLED", "true").strip().lower() not in ("0", "false", "no")
-        self.RATELIMIT_SIGNIN_PER_ACCOUNT = env.get("RATELIMIT_SIGNIN_PER_ACCOUNT", "").strip() or "5 per minute"
-        self.RATELIMIT_SIGNIN_PER_ADDRESS = env.get("RATELIMIT_SIGNIN_PER_ADDRESS", "").strip() or "30 per minute"
-        self.RATELIMIT_API = env.get("RATELIMIT_API", "").strip() or "600 per minute"
+        self.RATELIMIT_SIGNIN_PER_ACCOUNT = _rate_limit(env, "RATELIMIT_SIGNIN_PER_ACCOUNT", "5 per minute")
+        self.RATELIMIT_SIGNIN_PER_ADDRESS = _rate_limit(env, "RATELIMIT_SIGNIN_PER_ADDRESS", "30 per minute")
+        self.RATELIMIT_API = _rate_limit(env, "RATELIMIT_API", "600 per minute")
 
         # Cookies: signed, HttpOnly, SameSite=Lax; Secure wherever TLS is expected.
         self.SESSION_COOKIE_HTTPONLY = True
@@ -133,6 +154,3 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None  # a form left open for hours still submits
         self.PREFERRED_URL_SCHEME = "https" if production else "http"
 
-    def safe_database_url(self) -> str:
-        """The database URL for messages: password masked."""
-        return self.DATABASE_URL.render_as_string(hide_password=True) if self.DATABASE_URL else "embedded"

@@ -5,7 +5,7 @@ Seeds one user with 1,000 tasks and one with 100,000, serves the app and the bas
 endpoint with wrk on loopback for a bounded time, and prints per endpoint: requests per
 second, p50 and p99 latency, the app/baseline ratio, and SQL statements per request.
 
-    bash bench/run.sh [--duration 10] [--connections 8]
+    bash bench/run.sh [--duration 10] [--connections 32]
 
 Database: BENCH_DATABASE_URL, else TEST_DATABASE_URL, else an embedded PostgreSQL under
 instance/bench-pgdata. A database of its own is created there and dropped at the end.
@@ -306,7 +306,8 @@ def targets(rows: list[dict]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint (default 10)")
-    parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
+    parser.add_argument("--connections", type=int, default=32,
+                        help="wrk keep-alive connections (default 32: enough that they spread evenly over the workers)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both servers (default 2)")
     parser.add_argument("--gunicorn-threads", type=int, default=4, help="threads per worker (default 4)")

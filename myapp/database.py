@@ -79,8 +79,15 @@ def end_session_quietly(_error=None) -> None:
 CONNECTION_ERRORS = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
 
 
+# Deadlock and serialization failures are OperationalErrors too, but the database is
+# up: they are ordinary errors, not "unavailable".
+NOT_OUTAGES = ("40001", "40P01")
+
+
 def is_unavailable(error: BaseException) -> bool:
     """True for a lost, refused or timed-out database connection."""
+    if getattr(getattr(error, "orig", None), "sqlstate", None) in NOT_OUTAGES:
+        return False
     if isinstance(error, CONNECTION_ERRORS):
         return True
     return isinstance(error, exc.DBAPIError) and error.connection_invalidated

@@ -56,7 +56,8 @@ def optional_int(raw: str | None):
     text = (raw or "").strip()
     if not text:
         return None
-    return int(text) if text.isascii() and text.isdigit() else text
+    # Short digit strings only: int() refuses more than 4,300 digits with an error.
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else text
 
 
 class PageForm(FlaskForm):

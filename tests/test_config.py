@@ -175,3 +175,31 @@ def test_the_configured_statement_timeout_cancels_a_slow_statement(database_url)
         db.session.rollback()
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("setting, value", [
+    ("RATELIMIT_SIGNIN_PER_ACCOUNT", "5 per minit"),
+    ("RATELIMIT_SIGNIN_PER_ADDRESS", "lots"),
+    ("RATELIMIT_API", "-1 per second"),
+    ("RATELIMIT_STORAGE_URI", "localhost:6379"),
+    ("RATELIMIT_STORAGE_URI", "postgres://db/limits"),
+])
+def test_a_malformed_rate_limit_setting_stops_start_up_instead_of_switching_the_limit_off(setting, value):
+    with pytest.raises(ConfigError) as raised:
+        Config({"APP_ENV": "testing", setting: value})
+    assert raised.value.setting == setting
+
+
+def test_log_level_is_accepted_in_any_letter_case():
+    assert Config({"APP_ENV": "testing", "LOG_LEVEL": "warning"}).LOG_LEVEL == "WARNING"
+
+
+def test_a_deadlock_is_an_error_not_an_outage():
+    from psycopg import errors
+
+    from myapp.database import is_unavailable
+
+    deadlock = exc.OperationalError("UPDATE ...", {}, errors.DeadlockDetected("deadlock detected"))
+    refused = exc.OperationalError("SELECT 1", {}, psycopg.OperationalError("connection refused"))
+    assert not is_unavailable(deadlock)
+    assert is_unavailable(refused)

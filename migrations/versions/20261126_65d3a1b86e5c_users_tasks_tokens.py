@@ -70,6 +70,10 @@ BEGIN
                      count(*) FILTER (WHERE completed) AS completed
               FROM old_rows GROUP BY user_id) AS d
         WHERE c.user_id = d.user_id;
+        -- UPDATE ... FROM locks in plan order: take the row locks in key order first.
+        PERFORM 1 FROM tag_counts AS c
+        WHERE (c.user_id, c.tag) IN (SELECT user_id, tag FROM old_rows, unnest(tags) AS tag)
+        ORDER BY c.user_id, c.tag FOR UPDATE;
         UPDATE tag_counts AS c SET count = c.count - d.n
         FROM (SELECT user_id, tag, count(*) AS n FROM old_rows, unnest(tags) AS tag GROUP BY user_id, tag) AS d
         WHERE c.user_id = d.user_id AND c.tag = d.tag;

@@ -41,13 +41,19 @@ def _dummy_hash(testing: bool) -> str:
 
 
 def normalise_email(email: Any) -> str:
-    return email.strip().lower() if isinstance(email, str) else ""
+    """Trimmed and lower-cased; "" for anything that cannot be an email (PostgreSQL text
+    cannot even hold a NUL), so that it simply matches no account."""
+    if not isinstance(email, str) or "\x00" in email:
+        return ""
+    return email.strip().lower()
 
 
 def _check_email(email: Any) -> str:
     value = normalise_email(email)
     if not value:
-        raise ValidationError(details={"email": "Email is required."})
+        message = "Email is required." if not isinstance(email, str) or not email.strip() else \
+            "Enter a valid email address, like name@example.com."
+        raise ValidationError(details={"email": message})
     if len(value) > EMAIL_MAX or "\x00" in value or not _EMAIL.match(value):
         raise ValidationError(details={"email": "Enter a valid email address, like name@example.com."})
     return value

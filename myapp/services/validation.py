@@ -25,7 +25,7 @@ LIMIT_MAX = 200
 LIMIT_DEFAULT = 50
 # A cursor carries the sort keys of a row: for the title sort, up to 255 characters of
 # up to 4 UTF-8 bytes each, base64-encoded (see services/cursor.py).
-CURSOR_MAX = 2048
+CURSOR_MAX = 4096
 
 # The whitespace of JSON Schema (ECMAScript) regexes, so that "not blank" means the
 # same in the OpenAPI document and here.

@@ -113,6 +113,7 @@ def test_a_used_token_shows_when_it_was_last_used(signed_in, user):
     ({"name": "ok", "scope": "admin"}, "scope", "Choose read or write."),
     ({"name": "ok", "scope": "write", "expires_in_days": "0"}, "expires_in_days", "Use a number of days"),
     ({"name": "ok", "scope": "write", "expires_in_days": "soon"}, "expires_in_days", "Use a number of days"),
+    ({"name": "ok", "scope": "write", "expires_in_days": "9" * 5000}, "expires_in_days", "Use a number of days"),
 ])
 def test_an_invalid_token_request_is_explained_next_to_the_field(signed_in, sql, data, field, message):
     response = post(signed_in, "/account/tokens", data)

@@ -146,3 +146,10 @@ def test_a_form_posted_with_another_sessions_token_is_refused(client, app, user)
     response = client.post("/sign-in", data={"csrf_token": csrf_token(other), "email": user.email,
                                              "password": PASSWORD})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("email", ["alice\x00@example.com", "\x00"])
+def test_a_nul_character_in_the_sign_in_email_is_just_a_wrong_email(client, user, email):
+    response = sign_in(client, email)
+    assert response.status_code == 422
+    assert "Email or password is incorrect" in response.get_data(as_text=True)
