@@ -275,7 +275,7 @@ def format_table(rows: list[dict]) -> str:
                       f"{app['p99_ms']:.2f}ms", f"{base['rps']:.0f}", f"{base['p50_ms']:.2f}ms",
                       f"{base['p99_ms']:.2f}ms", f"{row['ratio']:.2f}", str(row["statements"])))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    rendered = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)) for line in lines]
+    rendered = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines]
     rendered.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(rendered)
 
