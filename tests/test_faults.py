@@ -178,35 +178,30 @@ def test_the_app_answers_through_database_outages_and_recovers_without_a_restart
     workers = server.worker_pids()
     assert len(workers) == 2
 
-    with Traffic(server.url, token, cookie) as traffic:
-        time.sleep(1)
-        # 1. The pooler crashes and comes back on the same port.
-        bouncer.kill()
+    def outage(stop, start) -> tuple[list[Outcome], list[Outcome]]:
+        """Stop, wait, start: the answers while down, and those once ready again."""
+        stop()
         down = time.monotonic()
         time.sleep(OUTAGE_SECONDS)
         back = time.monotonic()
-        bouncer.start()
+        start()
         ready = wait_until_ready(server.url)
-        time.sleep(1)
-        pooler_down = traffic.between(down + 0.5, back)
-        # 2. The database itself stops and starts.
-        before_stop = time.monotonic()
-        cluster.stop("fast")
-        down2 = time.monotonic()
-        time.sleep(OUTAGE_SECONDS)
-        back2 = time.monotonic()
-        cluster.start()
-        ready2 = wait_until_ready(server.url)
         time.sleep(1.5)
-        end = time.monotonic()
+        return traffic.between(down + 0.5, back), traffic.between(ready, time.monotonic())
+
+    with Traffic(server.url, token, cookie) as traffic:
+        time.sleep(1)
+        # 1. The pooler crashes and comes back on the same port; 2. the database stops and starts.
+        pooler_down, pooler_back = outage(bouncer.kill, bouncer.start)
+        cluster_down, cluster_back = outage(lambda: cluster.stop("fast"), cluster.start)
 
     assert not traffic.errors, traffic.errors[:5]
     slowest = max(traffic.outcomes, key=lambda o: o.duration)
     assert slowest.duration < ANSWER_BOUND_SECONDS, (slowest.kind, slowest.duration)
 
     assert_unavailable_answers(pooler_down)
-    assert_unavailable_answers(traffic.between(down2 + 0.5, back2))
-    for recovered in (traffic.between(ready, before_stop), traffic.between(ready2, end)):
+    assert_unavailable_answers(cluster_down)
+    for recovered in (pooler_back, cluster_back):
         assert {o.kind for o in recovered if o.status in (200, 201)} >= {"create", "list", "page", "ready"}
 
     unexpected = [(o.kind, o.status, o.body[:300]) for o in traffic.outcomes if o.status not in (200, 201, 503)]
