@@ -35,16 +35,27 @@ def _bearer_secret() -> str | None:
 CALLER = "myapp.api.caller"
 
 
+def _identify() -> tuple[User, ApiToken | None]:
+    secret = _bearer_secret()
+    if secret is not None:
+        return tokens.authenticate_token(secret)
+    if current_user.is_authenticated:
+        return current_user._get_current_object(), None
+    raise InvalidCredentials("Sign in, or send Authorization: Bearer <token>.")
+
+
 def _caller() -> tuple[User, ApiToken | None]:
-    """(user, token) for a bearer call, (user, None) for the browser session; else InvalidCredentials."""
+    """(user, token) for a bearer call, (user, None) for the browser session; else InvalidCredentials.
+
+    Worked out once per request, failures included: a bad token is looked up once.
+    """
     if CALLER not in request.environ:
-        secret = _bearer_secret()
-        if secret is not None:
-            request.environ[CALLER] = tokens.authenticate_token(secret)
-        elif current_user.is_authenticated:
-            request.environ[CALLER] = (current_user._get_current_object(), None)
-        else:
-            raise InvalidCredentials("Sign in, or send Authorization: Bearer <token>.")
+        try:
+            request.environ[CALLER] = _identify()
+        except InvalidCredentials as error:
+            request.environ[CALLER] = error
+    if isinstance(request.environ[CALLER], InvalidCredentials):
+        raise request.environ[CALLER]
     user, token = request.environ[CALLER]
     g.api_user = user  # for the views, and the user_id of this request's log line (429s too)
     return user, token

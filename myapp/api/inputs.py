@@ -22,17 +22,15 @@ IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")  # visible ASCII, e.g. a UUID
 IDEMPOTENCY_KEY_PATTERN = rf"^{IDEMPOTENCY_KEY.pattern}$"
 
 
-def json_body() -> dict[str, Any]:
-    """The request's JSON object: 415 if it is not JSON, 400 if unreadable, 422 if not an object."""
+def json_body() -> Any:
+    """The request's JSON: 415 if it is not JSON, 400 if unreadable. That it is an object
+    (422 otherwise) is checked with the rest of the input, by the service layer."""
     if not request.is_json:
         raise UnsupportedMediaType()
     try:
-        data = request.get_json()  # 400 on bad JSON, 413 over MAX_CONTENT_LENGTH
+        return request.get_json()  # 400 on bad JSON, 413 over MAX_CONTENT_LENGTH
     except RecursionError:  # nested deeper than the parser's stack
         raise BadRequest() from None
-    if not isinstance(data, dict):
-        raise ValidationError(details={"_": "Expected a JSON object."})
-    return data
 
 
 def query_params() -> dict[str, str]:
