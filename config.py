@@ -130,7 +130,12 @@ class Config:
         self.DB_POOL_TIMEOUT = _int(env, "DB_POOL_TIMEOUT", 5, 1)
         self.DB_POOL_RECYCLE = _int(env, "DB_POOL_RECYCLE", 300, 1)
         self.DB_CONNECT_TIMEOUT = _int(env, "DB_CONNECT_TIMEOUT", 5, 1)
+        # A default of the app's role in its database, applied by `flask db upgrade`.
         self.DB_STATEMENT_TIMEOUT_MS = _int(env, "DB_STATEMENT_TIMEOUT_MS", 5000, 1)
+        # A pooled connection idle this long is pinged before use (it may have been dropped).
+        self.DB_IDLE_PING_SECONDS = _int(env, "DB_IDLE_PING_SECONDS", 30, 0)
+        # A silent network is noticed after this many seconds without an answer (TCP keepalives).
+        self.DB_KEEPALIVE_SECONDS = _int(env, "DB_KEEPALIVE_SECONDS", 5, 1)
 
         self.TRUSTED_PROXIES = _int(env, "TRUSTED_PROXIES", 0, 0)
         self.MAX_CONTENT_LENGTH = _int(env, "MAX_CONTENT_LENGTH", 1024 * 1024, 1024)

@@ -1,14 +1,18 @@
 """Alembic environment for Flask-Migrate.
 
 Schema changes run on DATABASE_URL_UNPOOLED when it is set (Neon wants DDL on the
-direct endpoint, not through its pooler), else on the app's own database. The app's
-logging is left as it is (no fileConfig), and server defaults are compared.
+direct endpoint, not through its pooler), else on the app's own database, without a
+statement timeout. An upgrade ends by setting the app role's statement timeout in the
+database (myapp.database.apply_role_settings). The app's logging is left as it is (no
+fileConfig), and server defaults are compared.
 """
 import logging
 
 from alembic import context
 from flask import current_app
 from sqlalchemy import create_engine, pool
+
+from myapp.database import apply_role_settings, reset_role_settings
 
 log = logging.getLogger("alembic.env")
 db = current_app.extensions["migrate"].db
@@ -39,10 +43,27 @@ def run_migrations_online():
     url = migration_url()
     connect_args = {"connect_timeout": current_app.config["DB_CONNECT_TIMEOUT"], "prepare_threshold": None}
     engine = create_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
+    steps = []
     with engine.connect() as connection:
-        configure(connection=connection, process_revision_directives=skip_empty_autogenerate)
+        configure(connection=connection, process_revision_directives=skip_empty_autogenerate,
+                  on_version_apply=lambda **step: steps.append(step))
         with context.begin_transaction():
+            # Migrations may take long: no timeout for them (LOCAL: safe through a pooler too).
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             context.run_migrations()
+            settle_role_settings(connection, migrated=bool(steps))
+
+
+def settle_role_settings(connection, migrated: bool):
+    """The app's role gets the configured statement timeout at every upgrade (also one with
+    nothing to migrate, so that a changed DB_STATEMENT_TIMEOUT_MS takes effect); a
+    downgrade to base removes it; `flask db check` and the like change nothing."""
+    role = db.engine.url.username  # the app's own role (its pooled URL), not the migrator's
+    at_base = not context.get_context().get_current_heads()
+    if at_base and migrated:
+        reset_role_settings(connection, role)
+    elif not at_base and context.get_context().opts.get("destination_rev") is not None:  # an upgrade
+        apply_role_settings(connection, role, current_app.config["DB_STATEMENT_TIMEOUT_MS"])
 
 
 if context.is_offline_mode():

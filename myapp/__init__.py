@@ -13,6 +13,7 @@ from config import Config
 from . import cli, database, login, models, security  # noqa: F401 - models register their tables
 from .errors import register_error_handlers
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .json_provider import OrjsonProvider
 from .logs import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     config = Config(env, Path(app.instance_path))
     app.config.from_object(config)
     app.config.update(overrides)
+    app.json = OrjsonProvider(app)
 
     configure_logging(app)
     configure_proxies(app)
@@ -44,7 +46,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     cli.register_commands(app)
     security.init_app(app)
     with app.app_context():
-        database.check_database_at_start(db.engine)
+        database.check_database_at_start(db.engine, app.config["DB_STATEMENT_TIMEOUT_MS"])
     return app
 
 
@@ -66,7 +68,7 @@ def register_extensions(app: Flask) -> None:
     # Registered after Flask-SQLAlchemy's own, so it runs first (teardowns run in reverse).
     app.teardown_appcontext(database.end_session_quietly)
     with app.app_context():
-        database.install_statement_timeout(db.engine, app.config["DB_STATEMENT_TIMEOUT_MS"])
+        database.install_connection_checks(db.engine, app.config["DB_IDLE_PING_SECONDS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -1,18 +1,32 @@
 """Engine settings for PostgreSQL behind Neon's pooler, and the embedded server.
 
-Neon's pooled endpoint is PgBouncer in transaction mode: it rejects startup options
-and cannot carry session state, so the statement timeout is set per transaction
-(SET LOCAL) and psycopg's automatic server-side prepared statements are off.
+A round trip to the database is what a request pays most for (in production each one
+crosses a network to Neon), so a request sends only the statements it needs:
+
+- Statements run in autocommit: a read, or a write of one statement, is sent alone,
+  without BEGIN or ROLLBACK. Operations of several statements that must land together
+  ask for a transaction (services.operations.transaction).
+- The statement timeout is a default of the app's role in its database, set by every
+  `flask db upgrade` (apply_role_settings): nothing is sent per request for it, and it
+  holds through PgBouncer in transaction mode, which rejects start-up options. The app
+  checks it once at start.
+- A pooled connection is pinged only when it sat idle long enough to have been dropped
+  (DB_IDLE_PING_SECONDS), or when its socket shows that the server spoke while it was
+  idle, which is how a closed connection looks (a terminated backend, a restarted
+  pooler). A dead one is replaced before the request's first statement is sent; a
+  statement already sent is never sent again.
 """
 from __future__ import annotations
 
 import logging
 import re
+import select
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy import event, exc, text
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 
 log = logging.getLogger("myapp.database")
 
@@ -21,7 +35,7 @@ APPLICATION_NAME = "taskmanager"
 
 def engine_options(config: Mapping) -> dict:
     return {
-        "pool_pre_ping": True,
+        "isolation_level": "AUTOCOMMIT",
         "pool_size": config["DB_POOL_SIZE"],
         "max_overflow": config["DB_MAX_OVERFLOW"],
         "pool_timeout": config["DB_POOL_TIMEOUT"],
@@ -32,7 +46,16 @@ def engine_options(config: Mapping) -> dict:
         "connect_args": {
             "connect_timeout": config["DB_CONNECT_TIMEOUT"],
             "application_name": APPLICATION_NAME,
+            # PgBouncer in transaction mode cannot keep server-side prepared statements.
             "prepare_threshold": None,
+            # A network that stops forwarding must not hold a request (README: "Faults"):
+            # keepalives notice a silent peer while waiting for an answer, and
+            # tcp_user_timeout bounds how long sent data may stay unacknowledged.
+            "keepalives": 1,
+            "keepalives_idle": config["DB_KEEPALIVE_SECONDS"],
+            "keepalives_interval": 1,
+            "keepalives_count": 3,
+            "tcp_user_timeout": config["DB_KEEPALIVE_SECONDS"] * 1000 + 3000,
         },
     }
 
@@ -50,20 +73,93 @@ def embedded_database_url(pgdata: Path) -> URL:
                       query={"host": str(info.socket_dir)})
 
 
-def install_statement_timeout(engine: Engine, timeout_ms: int) -> None:
-    """SET LOCAL at the start of every transaction: works through PgBouncer."""
+def _spoke_while_idle(dbapi_connection) -> bool:
+    """True when the server sent something to a connection nobody was using.
 
-    @event.listens_for(engine, "begin")
-    def _set_timeout(conn):
-        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+    The protocol has the server speak only when asked, so that is almost always its
+    goodbye (a FATAL error, then end of file). A poll with no wait: no round trip.
+    """
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
+
+
+def install_connection_checks(engine: Engine, idle_ping_seconds: float) -> None:
+    """Check a pooled connection at checkout only when it may have died; replace it if it did.
+
+    Raising DisconnectionError makes the pool discard the connection and hand out a
+    fresh one, before anything was sent on it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection, record, _proxy):
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None:  # just connected
+            return
+        if time.monotonic() - idle_since < idle_ping_seconds and not _spoke_while_idle(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # noqa: BLE001 - any failure means: do not use it
+            raise exc.DisconnectionError("a pooled connection was found closed") from error
+
+
+ROLE_SETTINGS = ("statement_timeout", "TimeZone")
+
+
+def _alter_role(connection: Connection, role: str | None, action: str) -> None:
+    preparer = connection.dialect.identifier_preparer
+    role_sql = preparer.quote_identifier(role) if role else "CURRENT_USER"
+    database = connection.execute(text("SELECT current_database()")).scalar_one()
+    connection.exec_driver_sql(f"ALTER ROLE {role_sql} IN DATABASE {preparer.quote_identifier(database)} {action}")
+
+
+def apply_role_settings(connection: Connection, role: str | None, statement_timeout_ms: int) -> None:
+    """Make the statement timeout, and UTC as the session time zone, defaults of the app's
+    role in this database.
+
+    Every new server session of that role starts with them, also behind PgBouncer in
+    transaction mode, so no request sends a SET. Run by `flask db upgrade`
+    (migrations/env.py) with the configured value, so a changed DB_STATEMENT_TIMEOUT_MS
+    takes effect at the next upgrade. UTC makes timestamps come back in UTC, as the
+    API writes them.
+    """
+    _alter_role(connection, role, f"SET statement_timeout = {int(statement_timeout_ms)}")
+    _alter_role(connection, role, "SET TimeZone = 'UTC'")
+
+
+def reset_role_settings(connection: Connection, role: str | None) -> None:
+    """Undo apply_role_settings (`flask db downgrade base`)."""
+    for setting in ROLE_SETTINGS:
+        _alter_role(connection, role, f"RESET {setting}")
+
+
+def rollback() -> None:
+    """End the session's transaction, keeping every object already returned usable as it is.
+
+    A plain rollback expires every object in the session, so the next attribute read
+    (a template showing the user, a log line naming them, a conflict showing the
+    current task) would query the database again, and fail if it is down. Detaching
+    them first keeps their loaded values.
+    """
+    from .extensions import db
+
+    db.session.expunge_all()
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may already be gone; the pool discards it
+        log.debug("rollback failed", exc_info=True)
 
 
 def end_session_quietly(_error=None) -> None:
     """Close the request's session; a connection that died meanwhile is not an error.
 
-    A read-only request leaves its transaction open until here; if the database went
-    away after the response was made, the closing ROLLBACK fails, and that must not
-    turn an answered request into a server error.
+    If the database went away after the response was made, returning the connection
+    to the pool fails, and that must not turn an answered request into a server error.
     """
     from .extensions import db
 
@@ -80,13 +176,22 @@ CONNECTION_ERRORS = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
 
 
 # Deadlock and serialization failures are OperationalErrors too, but the database is
-# up: they are ordinary errors, not "unavailable".
-NOT_OUTAGES = ("40001", "40P01")
+# up: they are ordinary errors, not "unavailable". A statement timeout is a slow query
+# on a live database (errors.QueryTimeout).
+NOT_OUTAGES = ("40001", "40P01", "57014")
+
+
+def sqlstate(error: BaseException) -> str | None:
+    return getattr(getattr(error, "orig", None), "sqlstate", None)
+
+
+def is_statement_timeout(error: BaseException) -> bool:
+    return sqlstate(error) == "57014"
 
 
 def is_unavailable(error: BaseException) -> bool:
     """True for a lost, refused or timed-out database connection."""
-    if getattr(getattr(error, "orig", None), "sqlstate", None) in NOT_OUTAGES:
+    if sqlstate(error) in NOT_OUTAGES:
         return False
     if isinstance(error, CONNECTION_ERRORS):
         return True
@@ -103,16 +208,25 @@ def describe_unavailable(error: BaseException, url: URL) -> str:
     return f"database unavailable at {where}:{url.port or 5432} ({reason})"
 
 
-def check_database_at_start(engine: Engine) -> None:
+def check_database_at_start(engine: Engine, statement_timeout_ms: int) -> None:
     """Log one clear line if the database cannot be reached; serve anyway.
 
     Neon computes wake up on demand and a restart loop helps no one; /readyz says
-    503 until the database answers.
+    503 until the database answers. When it answers, also say so if the role settings
+    in force are not the configured ones (`flask db upgrade` applies them).
     """
     try:
         with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+            timeout_ms, zone, migrated = conn.execute(text(
+                "SELECT setting::int, current_setting('TimeZone'), to_regclass('alembic_version') IS NOT NULL "
+                "FROM pg_settings WHERE name = 'statement_timeout'")).one()
     except Exception as error:  # noqa: BLE001 - reported, never raised
         if not is_unavailable(error):
             raise
         log.error(describe_unavailable(error, engine.url), extra={"event": "database_unavailable"})
+        return
+    # A database without the schema yet gets the settings with it (the first `flask db upgrade`).
+    if migrated and (timeout_ms != statement_timeout_ms or zone != "UTC"):
+        log.error(f"the database session has statement_timeout={timeout_ms}ms and TimeZone={zone}, not "
+                  f"DB_STATEMENT_TIMEOUT_MS={statement_timeout_ms} and UTC: run `flask db upgrade` to apply them",
+                  extra={"event": "role_settings_mismatch"})

@@ -12,6 +12,8 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .database import rollback
+
 log = logging.getLogger("myapp.errors")
 
 RETRY_AFTER_SECONDS = 5
@@ -62,6 +64,19 @@ class DatabaseUnavailable(AppError):
     status, code, message = 503, "DATABASE_UNAVAILABLE", "The database is unavailable. Try again shortly."
 
 
+class Gone(AppError):
+    """What the request refers to existed once and was deleted since."""
+
+    status, code, message = 410, "GONE", "This was deleted."
+
+
+class QueryTimeout(AppError):
+    """A statement ran past DB_STATEMENT_TIMEOUT_MS: the database is up, the query was slow."""
+
+    status, code = 503, "QUERY_TIMEOUT"
+    message = "This took too long and was stopped. Try again shortly, or ask for less at once."
+
+
 class IdempotencyKeyReused(AppError):
     """The Idempotency-Key came first with another request: the key, not the request, is wrong."""
 
@@ -95,6 +110,7 @@ PAGE_TITLES = {
     403: "Forbidden",
     404: "Page not found",
     405: "Method not allowed",
+    410: "Gone",
     413: "Too large",
     429: "Too many attempts",
     500: "Something went wrong",
@@ -174,8 +190,6 @@ def handle_csrf_error(error: CSRFError):
 
 
 def handle_unexpected(error: Exception):
-    from .services.operations import rollback
-
     rollback()
     log.exception("unhandled error")
     if wants_json():

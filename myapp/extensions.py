@@ -25,4 +25,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # Storage and switches come from config (RATELIMIT_STORAGE_URI: memory:// or redis://).
 # The client address is request.remote_addr, made trustworthy by ProxyFix (TRUSTED_PROXIES).
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+# No rate-limit headers on every answer: Retry-After goes on 429s only (myapp.errors).
+limiter = Limiter(key_func=get_remote_address, headers_enabled=False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -25,6 +24,7 @@ from wtforms import (
 from wtforms.widgets import DateInput, EmailInput, HiddenInput, NumberInput
 
 from .models import PRIORITIES
+from .services import timezones
 
 _TAG_SEPARATORS = re.compile(r"[\s,]+")
 
@@ -32,7 +32,7 @@ _TAG_SEPARATORS = re.compile(r"[\s,]+")
 @cache
 def timezone_choices() -> list[SelectChoice]:
     """UTC, then every Region/City zone, grouped by region."""
-    zones = sorted(zone for zone in available_timezones() if "/" in zone and not zone.startswith("Etc/"))
+    zones = [zone for zone in timezones.choices() if "/" in zone and not zone.startswith("Etc/")]
     return [SelectChoice("UTC"), *(
         SelectChoice(zone, zone.replace("_", " ").replace("/", " / "), optgroup=zone.partition("/")[0])
         for zone in zones)]
@@ -122,6 +122,7 @@ class EditTaskForm(TaskForm):
 class PasswordForm(PageForm):
     current_password = PasswordField("Current password", render_kw={"autocomplete": "current-password"})
     new_password = PasswordField("New password", render_kw={"autocomplete": "new-password"})
+    revoke_tokens = BooleanField("Also revoke every API token", default=True)
 
 
 class TimezoneForm(PageForm):
@@ -135,6 +136,8 @@ class TokenForm(PageForm):
                         default="write", validate_choice=False)
     expires_in_days = StringField("Expires after (days)", widget=NumberInput(min=1, max=3650),
                                   render_kw={"placeholder": "never"})
+    # Asked when the password was not typed on this device in the last minutes (signins.RECENT).
+    password = PasswordField("Your password", id="token-password", render_kw={"autocomplete": "current-password"})
 
 
 class DeleteAccountForm(PageForm):

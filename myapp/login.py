@@ -3,23 +3,13 @@ from flask import flash, redirect, request, url_for
 from flask_login import LoginManager
 
 from .security import local_path
-from .services import users
-
-
-def load_user(session_id: str):
-    """The id in the session is "<user id>:<session epoch>" (models.User.get_id).
-
-    A password change bumps the epoch, so every older session and remember-me
-    cookie stops matching and is signed out.
-    """
-    user_id, _, epoch = session_id.partition(":")
-    if not epoch.isdigit():
-        return None
-    return users.load_user(user_id, int(epoch))
+from .services import signins
 
 
 def configure(manager: LoginManager) -> None:
-    manager.user_loader(load_user)
+    # The session and remember-me cookies name a sign-in: the user it belongs to, or
+    # None once it has ended (signed out there, or by a password change).
+    manager.user_loader(signins.load)
     manager.session_protection = "basic"
     manager.login_view = "auth.sign_in"
     manager.login_message = "Sign in to see your tasks."

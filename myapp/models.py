@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from flask_login import UserMixin
 from sqlalchemy import (
     CheckConstraint,
     Computed,
@@ -23,7 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -51,16 +50,13 @@ def _updated_at():
     return mapped_column(TIMESTAMPTZ, server_default=func.now())
 
 
-class User(UserMixin, db.Model):
+class User(db.Model):
     __tablename__ = "users"
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     email: Mapped[str] = mapped_column(Text)
     password_hash: Mapped[str] = mapped_column(Text)
     timezone: Mapped[str] = mapped_column(Text, server_default=text("'UTC'"))
-    # Bumped on a password change: sessions and remember-me cookies carry it, so
-    # every other session ends.
-    session_epoch: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
@@ -69,8 +65,26 @@ class User(UserMixin, db.Model):
         CheckConstraint("email = lower(btrim(email))", name="email_normalised"),
     )
 
-    def get_id(self) -> str:  # Flask-Login: what the session and remember cookie hold
-        return f"{self.id}:{self.session_epoch}"
+
+class SignIn(db.Model):
+    """One signed-in browser: its session and remember-me cookies name this row, and
+    every page request checks that it still exists. Signing out deletes it."""
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_id: Mapped[uuid.UUID] = _owner(index=True)
+    created_at: Mapped[datetime] = _created_at()
+    # When the password was last typed on this device ("sudo mode" for sensitive actions).
+    authenticated_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+    # Moved at most once a minute, by the lookup that loads the user.
+    last_seen_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+    user_agent: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    remember: Mapped[bool] = mapped_column(server_default=text("false"))
+
+    __table_args__ = (
+        CheckConstraint("char_length(user_agent) <= 512", name="user_agent_length"),
+    )
 
 
 class Task(db.Model):
@@ -153,13 +167,22 @@ class ApiToken(db.Model):
 
 
 class IdempotencyKey(db.Model):
-    """The first answer to a POST with an Idempotency-Key, replayed on retries."""
+    """The task a POST with an Idempotency-Key created, so that a retry gets it back.
+
+    It holds the task's id, never its text: when the task is deleted, nothing of it
+    stays here (task_id becomes null and a retry is told the task is gone).
+    """
 
     __tablename__ = "idempotency_keys"
 
     user_id: Mapped[uuid.UUID] = _owner(primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int] = mapped_column(SmallInteger)
-    response_body: Mapped[dict] = mapped_column(JSONB)
+    task_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("tasks.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (
+        # Expired keys of every user are purged in batches, oldest first.
+        Index("ix_idempotency_keys_created_at", "created_at"),
+    )

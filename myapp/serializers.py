@@ -1,48 +1,39 @@
-"""JSON shapes of the data, shared by the API and the account export."""
+"""JSON shapes of the data, shared by the API and the account export.
+
+Values stay as the database gave them (UUIDs, dates, timestamps in UTC: the app's role
+runs its sessions in UTC, see myapp.database); the app's JSON encoder (orjson, see
+myapp.json_provider) writes them as strings: UUIDs in their canonical form, dates as
+YYYY-MM-DD and timestamps as ISO 8601 with their offset. Building a page of fifty
+tasks is then a dict per row and nothing more.
+"""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from .services.tasks import TASK_COLUMNS
 
-from .models import ApiToken, Task, User
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with its offset."""
-    return moment.astimezone(timezone.utc).isoformat() if moment else None
+TASK_FIELDS = tuple(column.name for column in TASK_COLUMNS)
 
 
-def task_to_json(task: Task) -> dict:
+def task_to_json(task) -> dict:
+    """A task row (services.tasks.TASK_COLUMNS first, in that order) as its JSON object."""
+    return dict(zip(TASK_FIELDS, task))
+
+
+def user_to_json(user) -> dict:
     return {
-        "id": str(task.id),
-        "title": task.title,
-        "description": task.description,
-        "completed": task.completed,
-        "completed_at": iso(task.completed_at),
-        "due_date": task.due_date.isoformat() if task.due_date else None,
-        "priority": task.priority,
-        "tags": list(task.tags),
-        "version": task.version,
-        "created_at": iso(task.created_at),
-        "updated_at": iso(task.updated_at),
-    }
-
-
-def user_to_json(user: User) -> dict:
-    return {
-        "id": str(user.id),
+        "id": user.id,
         "email": user.email,
         "timezone": user.timezone,
-        "created_at": iso(user.created_at),
+        "created_at": user.created_at,
     }
 
 
-def token_to_json(token: ApiToken) -> dict:
+def token_to_json(token) -> dict:
     return {
-        "id": str(token.id),
+        "id": token.id,
         "name": token.name,
         "prefix": token.prefix,
         "scope": token.scope,
-        "expires_at": iso(token.expires_at),
-        "last_used_at": iso(token.last_used_at),
-        "created_at": iso(token.created_at),
+        "expires_at": token.expires_at,
+        "last_used_at": token.last_used_at,
+        "created_at": token.created_at,
     }

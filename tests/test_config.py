@@ -8,7 +8,7 @@ import sys
 import psycopg
 import pytest
 from conftest import ROOT, make_app
-from sqlalchemy import exc, text
+from sqlalchemy import exc
 
 from config import Config, ConfigError, database_url
 from myapp.extensions import db
@@ -116,64 +116,11 @@ def test_production_needs_a_database_url(tmp_path):
     assert caught.value.setting == "DATABASE_URL"
 
 
-def test_the_engine_pre_pings_and_keeps_a_small_pool_by_default(app):
-    engine = db.engine
-    assert engine.pool._pre_ping is True
-    assert engine.pool.size() == 5
-    assert engine.pool._max_overflow == 10
-    assert engine.pool._recycle == 300  # idle connections replaced (Neon suspends idle computes)
-    assert engine.hide_parameters is True
-
-
 def test_the_pool_size_and_overflow_are_configurable(database_url):
     app = make_app(database_url, env={"DB_POOL_SIZE": 2, "DB_MAX_OVERFLOW": 3})
     with app.app_context():
         assert db.engine.pool.size() == 2
         assert db.engine.pool._max_overflow == 3
-        db.engine.dispose()
-
-
-@pytest.mark.pooled
-def test_connections_have_no_prepared_statements_a_connect_timeout_and_the_application_name(app):
-    with db.engine.connect() as conn:
-        driver = conn.connection.driver_connection
-        assert isinstance(driver, psycopg.Connection)
-        assert driver.prepare_threshold is None
-        assert driver.info.get_parameters()["connect_timeout"] == "5"
-        assert conn.execute(text("SHOW application_name")).scalar() == "taskmanager"
-
-
-@pytest.mark.pooled
-def test_the_statement_timeout_is_in_effect_in_every_session_transaction(app):
-    assert db.session.execute(text("SHOW statement_timeout")).scalar() == "5s"
-    db.session.rollback()
-    assert db.session.execute(text("SHOW statement_timeout")).scalar() == "5s"
-    db.session.rollback()
-
-
-@pytest.mark.pooled
-def test_the_statement_timeout_is_set_per_transaction_not_per_connection(app, server_url):
-    with psycopg.connect(server_url) as fresh:
-        server_default = fresh.execute("SHOW statement_timeout").fetchone()[0]
-    # The same pooled connection outside a SQLAlchemy transaction: no session state left behind.
-    raw = db.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute("SHOW statement_timeout")
-        assert cursor.fetchone()[0] == server_default
-        raw.rollback()
-    finally:
-        raw.close()
-
-
-def test_the_configured_statement_timeout_cancels_a_slow_statement(database_url):
-    app = make_app(database_url, env={"DB_STATEMENT_TIMEOUT_MS": 200})
-    with app.app_context():
-        assert db.session.execute(text("SHOW statement_timeout")).scalar() == "200ms"
-        with pytest.raises(exc.OperationalError, match="statement timeout"):
-            db.session.execute(text("SELECT pg_sleep(2)"))
-        db.session.rollback()
-        db.session.remove()
         db.engine.dispose()
 
 

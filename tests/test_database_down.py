@@ -8,7 +8,7 @@ from conftest import make_app
 
 from myapp.errors import DatabaseUnavailable
 from myapp.extensions import db
-from myapp.services import health, tasks, tokens, users
+from myapp.services import health, signins, tasks, tokens, users
 
 SECRET = "pw-secret"
 CLOSED_PORT_URL = f"postgresql+psycopg://user:{SECRET}@127.0.0.1:1/x"
@@ -47,7 +47,9 @@ SERVICE_CALLS = {
     "tasks.count_tasks": lambda: tasks.count_tasks(uuid.uuid4()),
     "tasks.list_tags": lambda: tasks.list_tags(uuid.uuid4()),
     "users.create_user": lambda: users.create_user("new@example.com", "long enough password"),
-    "users.authenticate": lambda: users.authenticate("new@example.com", "long enough password"),
+    "signins.sign_in": lambda: signins.sign_in("new@example.com", "long enough password"),
+    "signins.load": lambda: signins.load(uuid.uuid4()),
+    "signins.list_sign_ins": lambda: signins.list_sign_ins(uuid.uuid4()),
     "users.get_user": lambda: users.get_user(uuid.uuid4()),
     "tokens.authenticate_token": lambda: tokens.authenticate_token("tm_" + "x" * 43),
     "health.check_database": lambda: health.check_database(),

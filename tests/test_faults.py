@@ -160,16 +160,17 @@ def stack():
 def credentials(env: dict) -> tuple[str, str]:
     """A user's API token and a signed session cookie, made in-process with the same secret key."""
     from myapp import create_app
-    from myapp.services import tokens, users
+    from myapp.services import signins, tokens, users
 
     # LOG_LEVEL as the test run's own app: the root logger is shared by the process.
     app = create_app({**env, "DATABASE_URL": env["DATABASE_URL_UNPOOLED"], "LOG_LEVEL": "INFO"})
     with app.app_context():
         user = users.create_user("faults@example.com", "a long password")
         _, token = tokens.create_token(user.id, "faults")
+        browser = signins.start(user.id, "faults")
         with app.test_request_context():
             cookie = app.session_interface.get_signing_serializer(app).dumps(
-                {"_user_id": user.get_id(), "_fresh": True})
+                {"_user_id": browser.get_id(), "_fresh": True})
     return token, cookie
 
 

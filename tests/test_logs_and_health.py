@@ -1,4 +1,4 @@
-"""JSON logs (one line per request, one per service operation) and the health probes."""
+"""JSON logs (one line per request, carrying its service operations) and the health probes."""
 from __future__ import annotations
 
 import re
@@ -12,7 +12,7 @@ from sqlalchemy import event, text
 
 from myapp.errors import NotFound
 from myapp.extensions import db
-from myapp.services import tasks, users
+from myapp.services import signins, tasks, tokens
 
 HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -48,7 +48,7 @@ def probe_app(app, database_url):
 
     @probe.get("/_probe/sign-in/<user_id>")
     def sign_in(user_id):
-        login_user(users.get_user(uuid.UUID(user_id)))
+        login_user(signins.start(uuid.UUID(user_id)))
         return "signed in"
 
     @probe.get("/_probe/whoami")
@@ -105,11 +105,38 @@ def test_an_unsafe_request_id_is_replaced_by_a_new_one(client, json_logs, reques
     assert line["request_id"] == echoed
 
 
-def test_lines_logged_during_a_request_carry_its_request_id(client, json_logs):
+def test_a_request_writes_one_line_that_carries_its_service_operations(client, alice, json_logs):
+    task = tasks.create_task(alice.id, {"title": "private words in the title"})
+    _, secret = tokens.create_token(alice.id, "logs")
     json_logs()
-    client.get("/readyz", headers={"X-Request-ID": "trace-me"})
-    (operation,) = [line for line in json_logs() if line.get("operation") == "health.database"]
-    assert operation["request_id"] == "trace-me"
+    client.get(f"/api/v1/tasks/{task.id}", headers={"Authorization": f"Bearer {secret}", "X-Request-ID": "trace-me"})
+    (line,) = json_logs()  # one line for the whole request
+    assert (line["logger"], line["request_id"], line["user_id"]) == ("myapp.request", "trace-me", str(alice.id))
+    authenticate, fetch = line["operations"]
+    assert (authenticate["operation"], authenticate["outcome"]) == ("token.authenticate", "ok")
+    assert (fetch["operation"], fetch["user_id"], fetch["task_id"], fetch["outcome"]) == \
+        ("task.get", str(alice.id), str(task.id), "ok")
+    assert all(isinstance(op["duration_ms"], (int, float)) and op["duration_ms"] >= 0 for op in line["operations"])
+    assert "private words" not in str(line)
+
+
+def test_a_failed_operation_is_named_in_the_request_line_with_its_outcome(client, alice, bob, json_logs):
+    task = tasks.create_task(alice.id, {"title": "t"})
+    _, secret = tokens.create_token(bob.id, "logs")
+    json_logs()
+    assert client.get(f"/api/v1/tasks/{task.id}", headers={"Authorization": f"Bearer {secret}"}).status_code == 404
+    (line,) = json_logs()
+    assert line["status"] == 404
+    assert (line["operations"][-1]["operation"], line["operations"][-1]["outcome"]) == ("task.get", "not_found")
+
+
+def test_an_error_adds_its_own_line_with_the_request_id(probe_app, json_logs):
+    json_logs()
+    probe_app.test_client().get("/_probe/sql-error", headers={"X-Request-ID": "err-1"})
+    lines = json_logs()
+    error = [line for line in lines if line["level"] == "ERROR"]
+    assert error and error[0]["request_id"] == "err-1" and "exc_info" in error[0]
+    assert [line["status"] for line in request_lines(lines)] == [500]
 
 
 def test_healthz_answers_without_touching_the_database(app, client):

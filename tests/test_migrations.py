@@ -89,8 +89,46 @@ def test_the_foreign_keys_delete_a_users_rows_with_the_user(migrated_database):
     rules = run_sql(migrated_database,
                     "SELECT conrelid::regclass::text, confdeltype FROM pg_constraint "
                     "WHERE contype = 'f' AND confrelid = 'users'::regclass")
-    assert {table for table, _ in rules} == {"tasks", "task_counts", "tag_counts", "api_tokens", "idempotency_keys"}
+    assert {table for table, _ in rules} == {"tasks", "task_counts", "tag_counts", "api_tokens", "idempotency_keys",
+                                             "sign_ins"}
     assert {rule for _, rule in rules} == {"c"}  # ON DELETE CASCADE
+
+
+FIRST_REVISION = "65d3a1b86e5c"
+
+
+def test_upgrading_a_database_with_data_keeps_every_task_and_points_idempotency_keys_at_their_tasks(empty_database):
+    ok(flask(empty_database, "db", "upgrade", FIRST_REVISION))
+    user = run_sql(empty_database, "INSERT INTO users (email, password_hash, session_epoch) "
+                                   "VALUES ('old@example.com', 'x', 3) RETURNING id")[0][0]
+    run_sql(empty_database, "INSERT INTO tasks (user_id, title, description, due_date, priority, tags, completed) "
+                            "VALUES (%s, 'Kept', 'notes', '2026-12-24', 'high', '{home,work}', false), "
+                            "(%s, 'Done', NULL, NULL, 'none', '{}', true)", user, user)
+    before = run_sql(empty_database, "SELECT id, title, description, due_date, priority, tags, completed, "
+                                     "completed_at, version, created_at, updated_at FROM tasks ORDER BY title")
+    counts = run_sql(empty_database, "SELECT active, completed FROM task_counts")
+    kept_id = before[1][0]
+    run_sql(empty_database, "INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response_body) "
+                            "VALUES (%s, 'kept', %s, 201, jsonb_build_object('id', %s::text, 'title', 'Kept')), "
+                            "(%s, 'gone', %s, 201, jsonb_build_object('id', gen_random_uuid()::text, 'title', 'x'))",
+            user, "0" * 64, str(kept_id), user, "1" * 64)
+
+    ok(flask(empty_database, "db", "upgrade"))
+    assert run_sql(empty_database, "SELECT id, title, description, due_date, priority, tags, completed, "
+                                   "completed_at, version, created_at, updated_at FROM tasks ORDER BY title") == before
+    assert run_sql(empty_database, "SELECT active, completed FROM task_counts") == counts
+    assert sorted(run_sql(empty_database, "SELECT key, task_id FROM idempotency_keys")) == \
+        [("gone", None), ("kept", kept_id)]
+    columns = {row[0] for row in run_sql(empty_database, "SELECT column_name FROM information_schema.columns "
+                                                         "WHERE table_name = 'idempotency_keys'")}
+    assert "response_body" not in columns  # no task text is kept there any more
+    assert run_sql(empty_database, "SELECT count(*) FROM sign_ins") == [(0,)]  # old sessions sign in again
+
+    ok(flask(empty_database, "db", "downgrade", FIRST_REVISION))
+    assert run_sql(empty_database, "SELECT key, status_code, response_body->>'title', response_body->>'id' "
+                                   "FROM idempotency_keys") == [("kept", 201, "Kept", str(kept_id))]
+    assert run_sql(empty_database, "SELECT email, session_epoch FROM users") == [("old@example.com", 0)]
+    assert len(run_sql(empty_database, "SELECT * FROM tasks")) == 2
 
 
 def test_running_upgrade_again_changes_nothing(migrated_database):

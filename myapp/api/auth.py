@@ -1,17 +1,24 @@
 """Who is calling: an API token, or the browser session (which must also send its CSRF token).
 
 Without valid credentials the answer is 401 JSON with `WWW-Authenticate: Bearer`, never
-a redirect to the sign-in page. Read-only tokens may only use safe methods.
+a redirect to the sign-in page. Read-only tokens may only use safe methods. Every call
+spends one unit of its user's API budget (RATELIMIT_API), or of its client address's
+when the credentials are not valid, so that made-up tokens cannot dodge the limit.
 """
 from __future__ import annotations
+
+import math
+import time
+from functools import cache
 
 from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits import RateLimitItem, parse
+from werkzeug.exceptions import TooManyRequests
 
 from ..errors import Forbidden, InvalidCredentials
 from ..extensions import csrf, limiter
-from ..models import ApiToken, User
 from ..services import tokens
 from . import bp
 
@@ -30,58 +37,45 @@ def _bearer_secret() -> str | None:
     return secret.strip()
 
 
-# Per-request cache of the caller, in the WSGI environ: the rate limiter asks who is
-# calling before authenticate() runs. (Not in g, which tests reuse across requests.)
-CALLER = "myapp.api.caller"
+@cache
+def _budget(limit: str) -> RateLimitItem:
+    return parse(limit)
 
 
-def _identify() -> tuple[User, ApiToken | None]:
-    secret = _bearer_secret()
-    if secret is not None:
-        return tokens.authenticate_token(secret)
-    if current_user.is_authenticated:
-        return current_user._get_current_object(), None
-    raise InvalidCredentials("Sign in, or send Authorization: Bearer <token>.")
+def _spend(key: str) -> None:
+    """One call against the budget of `key`; 429 (with Retry-After) when it is used up.
 
-
-def _caller() -> tuple[User, ApiToken | None]:
-    """(user, token) for a bearer call, (user, None) for the browser session; else InvalidCredentials.
-
-    Worked out once per request, failures included: a bad token is looked up once.
+    The limit's storage (RATELIMIT_STORAGE_URI) is Flask-Limiter's, asked directly:
+    one increment per call, and the window's reset only when refusing.
     """
-    if CALLER not in request.environ:
-        try:
-            request.environ[CALLER] = _identify()
-        except InvalidCredentials as error:
-            request.environ[CALLER] = error
-    if isinstance(request.environ[CALLER], InvalidCredentials):
-        raise request.environ[CALLER]
-    user, token = request.environ[CALLER]
-    g.api_user = user  # for the views, and the user_id of this request's log line (429s too)
-    return user, token
+    if not (current_app.config["RATELIMIT_ENABLED"] and limiter.enabled):
+        return
+    item = _budget(current_app.config["RATELIMIT_API"])
+    identity = (current_app.config["RATELIMIT_KEY_PREFIX"], key, "api")
+    if not limiter.limiter.hit(item, *identity):
+        reset_at = limiter.limiter.get_window_stats(item, *identity).reset_time
+        raise TooManyRequests(retry_after=max(1, math.ceil(reset_at - time.time())))
 
 
 @bp.before_request
 def authenticate() -> None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
-    _, token = _caller()
-    if token is None:
-        csrf.protect()  # a session call: unsafe methods need the page's CSRF token, else 403 CSRF_FAILED
-    elif token.scope != "write" and request.method not in SAFE_METHODS:
-        raise Forbidden("This token may only read.")
-
-
-def rate_limit_key() -> str:
-    """Whose budget a call spends: its user's (all their tokens and sessions share one), or,
-    without valid credentials, its client address's (so made-up tokens cannot dodge it)."""
     try:
-        user, _ = _caller()
+        secret = _bearer_secret()
+        if secret is not None:
+            caller = tokens.authenticate_token(secret)
+            user, scope = caller.account, caller.scope
+        elif current_user.is_authenticated:
+            user, scope = current_user._get_current_object(), None
+        else:
+            raise InvalidCredentials("Sign in, or send Authorization: Bearer <token>.")
     except InvalidCredentials:
-        return f"api-address:{get_remote_address()}"
-    return f"api-user:{user.id}"
-
-
-# One budget per user across the whole API (RATELIMIT_API, read per request so that
-# tests and benchmarks can set it).
-limiter.shared_limit(lambda: current_app.config["RATELIMIT_API"], scope="api", key_func=rate_limit_key)(bp)
+        _spend(f"api-address:{get_remote_address()}")
+        raise
+    g.api_user = user  # for the views, and the user_id of this request's log line
+    _spend(f"api-user:{user.id}")
+    if scope is None:
+        csrf.protect()  # a session call: unsafe methods need the page's CSRF token, else 403 CSRF_FAILED
+    elif scope != "write" and request.method not in SAFE_METHODS:
+        raise Forbidden("This token may only read.")

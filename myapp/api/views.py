@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import g, jsonify, request, url_for
 
 from ..serializers import task_to_json, user_to_json
-from ..services import idempotency, tasks, users
+from ..services import export as exports
+from ..services import idempotency, tasks
 from . import bp, openapi
 from .inputs import expected_version, idempotency_key, json_body, query_params
 
@@ -32,11 +33,10 @@ def create_task():
     data = json_body()
     key = idempotency_key()
     if key is None:
-        response = _task_response(task_to_json(tasks.create_task(g.api_user.id, data)), 201)
-    else:
-        stored = idempotency.create_task_once(g.api_user.id, key, data)
-        response = _task_response(stored.body, stored.status)
-        response.headers["Idempotent-Replayed"] = "true" if stored.replayed else "false"
+        return _task_response(task_to_json(tasks.create_task(g.api_user.id, data)), 201)
+    created = idempotency.create_task_once(g.api_user.id, key, data)
+    response = _task_response(task_to_json(created.task), 201)
+    response.headers["Idempotent-Replayed"] = "true" if created.replayed else "false"
     return response
 
 
@@ -76,7 +76,7 @@ def me():
 
 @bp.get("/export")
 def export():
-    return users.export_data(g.api_user.id)
+    return exports.export_data(g.api_user.id)
 
 
 @bp.get("/openapi.json", endpoint="openapi")

@@ -6,17 +6,18 @@ its owner out anywhere else.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
-from ..errors import InvalidCredentials, ValidationError
+from ..errors import InvalidCredentials, NotFound, ValidationError
 from ..extensions import limiter
 from ..forms import SignInForm, SignUpForm, show_errors
 from ..security import local_path
-from ..services import users
+from ..services import signins, users
 from . import bp
 
 
@@ -40,6 +41,17 @@ def _next_page() -> str:
     return local_path(request.args.get("next")) or url_for("pages.index")
 
 
+def _user_agent() -> str:
+    return request.headers.get("User-Agent", "")
+
+
+def _begin_session(account, remember: bool) -> None:
+    """Sign the browser in, with a new CSRF token: one read before signing in is worthless after."""
+    login_user(account, remember=remember)
+    session.pop("csrf_token", None)
+    g.pop("csrf_token", None)
+
+
 def _form_page(template: str, form, **context):
     status = 422 if form.errors or form.form_errors else 200
     return render_template(template, form=form, next=local_path(request.args.get("next")), **context), status
@@ -57,7 +69,7 @@ def sign_up():
         except ValidationError as error:
             show_errors(form, error.details)
         else:
-            login_user(user)
+            _begin_session(signins.start(user.id, _user_agent()), remember=False)
             flash("Welcome! Your account is ready. Add your first task below.", "success")
             return redirect(_next_page())
     return _form_page("auth/sign_up.html", form)
@@ -72,11 +84,11 @@ def sign_in():
     form = SignInForm()
     if request.method == "POST":
         try:
-            user = users.authenticate(form.email.data, form.password.data)
+            account = signins.sign_in(form.email.data, form.password.data, _user_agent(), form.remember.data)
         except InvalidCredentials as error:
             form.form_errors.append(error.message)
         else:
-            login_user(user, remember=form.remember.data)
+            _begin_session(account, remember=form.remember.data)
             flash("Welcome back.", "success")
             return redirect(_next_page())
     return _form_page("auth/sign_in.html", form)
@@ -84,6 +96,9 @@ def sign_in():
 
 @bp.post("/sign-out")
 def sign_out():
+    if current_user.is_authenticated:
+        with contextlib.suppress(NotFound):  # already ended from another device
+            signins.end(current_user.id, current_user.sign_in_id)
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("pages.index"))

@@ -1,14 +1,18 @@
-"""The account page: password, time zone, API tokens, export, deletion."""
+"""The account page: time zone, password, signed-in devices, API tokens, export, deletion."""
 from __future__ import annotations
 
-import json
+from datetime import datetime, timezone
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+import orjson
+
+from flask import Response, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required, logout_user
 
 from ..errors import ValidationError
 from ..forms import DeleteAccountForm, PasswordForm, TimezoneForm, TokenForm, optional_int, show_errors
-from ..services import tasks, tokens, users
+from ..services import export as exports
+from ..services import signins, tasks, tokens, users
+from ..services.timezones import today_in
 from . import bp
 
 
@@ -22,7 +26,15 @@ def _account_page(status: int = 200, **context):
     }
     return render_template("pages/account.html", **{**forms, **context},
                            api_tokens=tokens.list_tokens(current_user.id),
+                           sign_ins=signins.list_sign_ins(current_user.id),
+                           needs_password=not _recently_authenticated(),
                            counts=tasks.count_tasks(current_user.id)), status
+
+
+def _recently_authenticated() -> bool:
+    """Whether the password was typed on this device within signins.RECENT ("sudo mode")."""
+    typed = current_user.authenticated_at
+    return typed is not None and datetime.now(timezone.utc) - typed < signins.RECENT
 
 
 @bp.get("/account")
@@ -36,14 +48,14 @@ def account():
 def change_password():
     form = PasswordForm()
     try:
-        user = users.change_password(current_user.id, form.current_password.data, form.new_password.data)
+        users.change_password(current_user.id, form.current_password.data, form.new_password.data,
+                              keep_sign_in=current_user.sign_in_id, revoke_tokens=form.revoke_tokens.data)
     except ValidationError as error:
         show_errors(form, error.details)
         return _account_page(422, password_form=form)
-    # The new password ended every session, this one included: sign this one in again.
-    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-    login_user(user, remember=remembered)
-    flash("Password changed. Every other session was signed out.", "success")
+    ended = "Every other device was signed out"
+    flash(f"Password changed. {ended}{' and every API token revoked' if form.revoke_tokens.data else ''}.",
+          "success")
     return redirect(url_for("pages.account"))
 
 
@@ -63,8 +75,12 @@ def set_timezone():
 @bp.post("/account/tokens")
 @login_required
 def create_token():
+    """A token outlives the session that made it, so a stolen cookie alone must not be
+    enough: unless the password was typed here recently, it is asked for again."""
     form = TokenForm()
     try:
+        if not _recently_authenticated():
+            signins.confirm_password(current_user.id, current_user.sign_in_id, form.password.data)
         token, secret = tokens.create_token(current_user.id, form.name.data, form.scope.data,
                                             optional_int(form.expires_in_days.data))
     except ValidationError as error:
@@ -82,12 +98,24 @@ def revoke_token(token_id):
     return redirect(url_for("pages.account"))
 
 
+@bp.post("/account/sign-ins/<sign_in_id>/end")
+@login_required
+def end_sign_in(sign_in_id):
+    signins.end(current_user.id, sign_in_id)
+    if sign_in_id == str(current_user.sign_in_id):
+        logout_user()
+        flash("You are signed out.", "info")
+        return redirect(url_for("auth.sign_in"))
+    flash("That device is signed out: its next request will ask it to sign in.", "success")
+    return redirect(url_for("pages.account"))
+
+
 @bp.get("/account/export")
 @login_required
 def export():
-    data = users.export_data(current_user.id)
-    filename = f"tasks-export-{tasks.today_in(current_user.timezone).isoformat()}.json"
-    return Response(json.dumps(data, indent=2, ensure_ascii=False), mimetype="application/json",
+    data = exports.export_data(current_user.id)
+    filename = f"tasks-export-{today_in(current_user.timezone).isoformat()}.json"
+    return Response(orjson.dumps(data, option=orjson.OPT_INDENT_2), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
                              "Cache-Control": "private, no-store"})
 

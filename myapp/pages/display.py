@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 
+from ..services.signins import describe_device
+
 
 def due_state(task, today: date) -> str | None:
     """'overdue' or 'today' for an open task that needs attention now, else None."""
@@ -38,6 +40,7 @@ def local_time(moment: datetime | None, tz: str) -> str:
 
 
 def register(bp: Blueprint) -> None:
+    bp.add_app_template_global(describe_device)
     bp.add_app_template_global(due_state)
     bp.add_app_template_global(due_label)
     bp.add_app_template_filter(local_time)

@@ -17,6 +17,7 @@ from ..errors import Conflict, ValidationError
 from ..forms import EditTaskForm, TaskForm, show_errors
 from ..security import local_path
 from ..services import tasks
+from ..services.timezones import today_in
 from . import bp
 
 PAGE_SIZE = 20
@@ -54,7 +55,7 @@ def _task_list(params: dict[str, str], form: TaskForm, status: int = 200):
 
     return render_template(
         "pages/index.html", page=page, params=params, form=form, here=here, list_url=list_url,
-        counts=tasks.count_tasks(user.id), tags=tasks.list_tags(user.id), today=tasks.today_in(user.timezone),
+        counts=tasks.count_tasks(user.id), tags=tasks.list_tags(user.id), today=today_in(user.timezone),
     ), status
 
 
@@ -93,7 +94,7 @@ def toggle(task_id):
     message = f"“{task.title}” is done." if task.completed else f"“{task.title}” is open again."
     if wants_json():
         row = render_template("pages/_task.html", task=task, return_to=return_to(),
-                              today=tasks.today_in(current_user.timezone))
+                              today=today_in(current_user.timezone))
         return jsonify(message=message, completed=task.completed, html=row, counts=_counts())
     flash(message, "success")
     return redirect(return_to())

@@ -2,10 +2,9 @@
 from sqlalchemy import text
 
 from ..extensions import db
-from .operations import operation, rollback
+from .operations import operation
 
 
 @operation("health.database")
 def check_database() -> None:
     db.session.execute(text("SELECT 1"))
-    rollback()

@@ -1,46 +1,53 @@
-"""What every service operation shares: one log event, errors mapped, rollback on failure."""
+"""What every service operation shares: one log event, errors mapped, rollback on failure,
+and the explicit transaction for operations of several statements."""
 from __future__ import annotations
 
 import functools
 import inspect
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from ..errors import AppError, DatabaseUnavailable
+from flask import g, has_request_context
+
+from ..database import describe_unavailable, is_statement_timeout, is_unavailable, rollback
+from ..errors import AppError, DatabaseUnavailable, QueryTimeout
 from ..extensions import db
-from ..database import describe_unavailable, is_unavailable
 
 log = logging.getLogger("myapp.service")
 
 
-def rollback() -> None:
-    """End the transaction, keeping every object already returned usable as it is.
-
-    A plain rollback expires every object in the session, so the next attribute read
-    (a template showing the user, a log line naming them, a conflict showing the
-    current task) would query the database again, and fail if it is down. Detaching
-    them first keeps their loaded values.
-    """
-    db.session.expunge_all()
-    try:
-        db.session.rollback()
-    except Exception:  # the connection may already be gone; the pool discards it
-        log.debug("rollback failed", exc_info=True)
+def _record(event: dict) -> None:
+    """Within a request, the event goes into the request's one log line (myapp.logs);
+    elsewhere (CLI, tests of the services) it is a line of its own."""
+    if has_request_context() and "request_started" in g:
+        g.operations.append(event)
+    else:
+        log.info(event["operation"], extra=event)
 
 
 def operation(name: str):
     """Wrap a service function: log {operation, user_id, task_id, outcome, duration_ms}.
 
-    A lost, refused or timed-out connection becomes DatabaseUnavailable; the
-    session is rolled back on any failure, so nothing is half-applied.
+    A lost, refused or timed-out connection becomes DatabaseUnavailable, a statement
+    over the timeout QueryTimeout; the session is rolled back on any failure, so
+    nothing is half-applied.
     """
 
     def decorate(fn):
-        signature = inspect.signature(fn)
+        # Where the ids the log line names sit among the arguments, worked out once.
+        parameters = list(inspect.signature(fn).parameters)
+        positions = {name: parameters.index(name) for name in ("user_id", "task_id") if name in parameters}
+
+        def argument(name: str, args: tuple, kwargs: dict):
+            if name in kwargs:
+                return kwargs[name]
+            position = positions.get(name)
+            return args[position] if position is not None and position < len(args) else None
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            bound = signature.bind_partial(*args, **kwargs).arguments
             started = time.perf_counter()
             outcome = "ok"
             try:
@@ -51,6 +58,10 @@ def operation(name: str):
                 raise
             except Exception as error:
                 rollback()
+                if is_statement_timeout(error):
+                    outcome = "query_timeout"
+                    log.warning(f"{name}: statement timeout", extra={"operation": name})
+                    raise QueryTimeout() from error
                 if is_unavailable(error):
                     outcome = "database_unavailable"
                     log.warning(describe_unavailable(error, db.engine.url))
@@ -58,9 +69,8 @@ def operation(name: str):
                 outcome = "error"
                 raise
             finally:
-                user_id = bound.get("user_id")
-                task_id = bound.get("task_id")
-                log.info(name, extra={
+                user_id, task_id = argument("user_id", args, kwargs), argument("task_id", args, kwargs)
+                _record({
                     "operation": name,
                     "user_id": str(user_id) if user_id else None,
                     "task_id": str(task_id) if task_id else None,
@@ -71,3 +81,18 @@ def operation(name: str):
         return wrapper
 
     return decorate
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """BEGIN ... COMMIT around statements that must land together.
+
+    Everything else runs in autocommit (myapp.database): one round trip per statement.
+    Whatever the session read before is ended first (in autocommit that sends nothing),
+    so that the transaction starts on a connection of its own choosing. A failure
+    inside is rolled back by operation().
+    """
+    db.session.commit()
+    db.session.connection(execution_options={"isolation_level": "READ COMMITTED"})
+    yield
+    db.session.commit()

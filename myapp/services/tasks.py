@@ -3,7 +3,10 @@
 A task that does not exist and a task owned by someone else are the same to the
 caller: NotFound. Writes are single statements with RETURNING, so what the caller
 gets back is the row as the database holds it (version, timestamps and completed_at
-are kept by triggers).
+are kept by triggers), in one round trip.
+
+Tasks come back as plain rows of TASK_COLUMNS (attribute access, every field loaded):
+a page of fifty builds no ORM objects.
 """
 from __future__ import annotations
 
@@ -11,39 +14,46 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import (Date, Text, and_, cast, delete, false, func, insert, literal, literal_column, select,
-                        tuple_, update)
+from sqlalchemy import (Date, Text, and_, bindparam, cast, delete, false, func, insert, literal_column, select, tuple_,
+                        update)
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Row
 
+from ..database import rollback
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..models import TagCount, Task, TaskCount
 from . import cursor as cursors
-from .operations import operation, rollback
-from .validation import TaskCreate, TaskQuery, TaskUpdate, parse
+from .operations import operation
+from .timezones import today_in
+from .validation import TaskCreate, TaskQuery, TaskUpdate, parse, version
+
+T = Task.__table__.c
+# What a task is to its readers (pages, API, export): every column but the internal ones.
+TASK_COLUMNS = (T.id, T.title, T.description, T.completed, T.completed_at, T.due_date, T.priority, T.tags,
+                T.version, T.created_at, T.updated_at)
 
 # Each sort: its direction and its keys (with their SQL types, to cast cursor text
 # back), matching one index led by user_id (see models.Task.__table_args__). The last
 # keys break ties, so the order is total.
-_CREATED = ((Task.created_at, Task.created_at.type), (Task.id, Task.id.type))
+_CREATED = ((T.created_at, T.created_at.type), (T.id, T.id.type))
 SORTS: dict[str, tuple[bool, tuple]] = {
     "newest": (True, _CREATED),
     "oldest": (False, _CREATED),
     # A literal, not a parameter, so that the planner matches the index expression.
-    "due": (False, ((func.coalesce(Task.due_date, literal_column("'infinity'::date")), Date()), *_CREATED)),
-    "priority": (True, ((Task.priority_rank, Task.priority_rank.type), *_CREATED)),
-    "title": (False, ((func.lower(Task.title), Text()), (Task.id, Task.id.type))),
+    "due": (False, ((func.coalesce(T.due_date, literal_column("'infinity'::date")), Date()), *_CREATED)),
+    "priority": (True, ((T.priority_rank, T.priority_rank.type), *_CREATED)),
+    "title": (False, ((func.lower(T.title), Text()), (T.id, T.id.type))),
 }
 _WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
 class TaskPage:
-    items: list[Task]
+    items: list[Row]
     next_cursor: str | None
     prev_cursor: str | None
 
@@ -69,96 +79,68 @@ def _task_uuid(task_id: Any) -> uuid.UUID:
 
 
 def _owned(user_id, task_id):
-    return and_(Task.id == _task_uuid(task_id), Task.user_id == user_id)
-
-
-def today_in(tz: str) -> date:
-    try:
-        return datetime.now(ZoneInfo(tz)).date()
-    except (KeyError, ValueError):
-        return datetime.now(ZoneInfo("UTC")).date()
-
-
-def insert_task(user_id: uuid.UUID, values: TaskCreate) -> Task:
-    """Insert a validated task in the caller's transaction, without committing it."""
-    return db.session.scalar(insert(Task).values(user_id=user_id, **values.model_dump()).returning(Task))
+    return and_(T.id == _task_uuid(task_id), T.user_id == user_id)
 
 
 @operation("task.create")
-def create_task(user_id: uuid.UUID, data: Mapping[str, Any]) -> Task:
-    task = insert_task(user_id, parse(TaskCreate, data))
-    db.session.commit()
-    return task
+def create_task(user_id: uuid.UUID, data: Mapping[str, Any]) -> Row:
+    values = parse(TaskCreate, data)
+    return db.session.execute(insert(Task).values(user_id=user_id, **values.model_dump())
+                              .returning(*TASK_COLUMNS)).one()
 
 
 @operation("task.get")
-def get_task(user_id: uuid.UUID, task_id: Any) -> Task:
-    task = db.session.scalar(select(Task).where(_owned(user_id, task_id)))
+def get_task(user_id: uuid.UUID, task_id: Any) -> Row:
+    task = db.session.execute(select(*TASK_COLUMNS).where(_owned(user_id, task_id))).first()
     if task is None:
         raise NotFound("Task not found.")
     return task
 
 
-def _write_returning(user_id, task_id, expected_version, values: dict) -> Task:
+def _write_returning(user_id, task_id, expected_version, values: dict) -> Row:
     """UPDATE ... WHERE id, user_id [, version] RETURNING the row; NotFound or Conflict if none."""
     condition = _owned(user_id, task_id)
     if expected_version is not None:
-        condition = and_(condition, Task.version == expected_version)
-    stmt = (update(Task).where(condition).values(**values).returning(Task)
-            .execution_options(synchronize_session=False, populate_existing=True))
-    task = db.session.scalar(stmt)
+        condition = and_(condition, T.version == expected_version)
+    task = db.session.execute(update(Task).where(condition).values(**values).returning(*TASK_COLUMNS)).first()
     if task is None:
         _raise_missing_or_stale(user_id, task_id)
-    db.session.commit()
     return task
 
 
 def _raise_missing_or_stale(user_id, task_id):
-    current = db.session.scalar(select(Task).where(_owned(user_id, task_id))
-                                .execution_options(populate_existing=True))
+    current = db.session.execute(select(*TASK_COLUMNS).where(_owned(user_id, task_id))).first()
     rollback()
     if current is None:
         raise NotFound("Task not found.")
     raise Conflict(current)
 
 
-def _version(expected_version: Any) -> int | None:
-    if expected_version is None:
-        return None
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int) or expected_version < 1:
-        raise ValidationError(details={"version": "Must be a positive whole number."})
-    return expected_version
-
-
 @operation("task.update")
 def update_task(user_id: uuid.UUID, task_id: Any, data: Mapping[str, Any],
-                expected_version: int | None = None) -> Task:
+                expected_version: int | None = None) -> Row:
     changes = parse(TaskUpdate, data).changes()
-    return _write_returning(user_id, task_id, _version(expected_version), changes)
+    return _write_returning(user_id, task_id, version(expected_version), changes)
 
 
 @operation("task.toggle")
-def toggle_task(user_id: uuid.UUID, task_id: Any, expected_version: int | None = None) -> Task:
-    return _write_returning(user_id, task_id, _version(expected_version), {"completed": ~Task.completed})
+def toggle_task(user_id: uuid.UUID, task_id: Any, expected_version: int | None = None) -> Row:
+    return _write_returning(user_id, task_id, version(expected_version), {"completed": ~T.completed})
 
 
 @operation("task.delete")
 def delete_task(user_id: uuid.UUID, task_id: Any, expected_version: int | None = None) -> None:
     condition = _owned(user_id, task_id)
-    version = _version(expected_version)
-    if version is not None:
-        condition = and_(condition, Task.version == version)
-    deleted = db.session.execute(delete(Task).where(condition).returning(Task.id)).first()
-    if deleted is None:
+    expected = version(expected_version)
+    if expected is not None:
+        condition = and_(condition, T.version == expected)
+    if db.session.execute(delete(Task).where(condition).returning(T.id)).first() is None:
         _raise_missing_or_stale(user_id, task_id)
-    db.session.commit()
 
 
 @operation("task.clear_completed")
 def clear_completed(user_id: uuid.UUID) -> int:
-    result = db.session.execute(delete(Task).where(Task.user_id == user_id, Task.completed.is_(True)))
-    db.session.commit()
-    return result.rowcount
+    return db.session.execute(delete(Task).where(T.user_id == user_id, T.completed.is_(True))).rowcount
 
 
 @operation("task.counts")
@@ -177,34 +159,64 @@ def list_tags(user_id: uuid.UUID) -> list[tuple[str, int]]:
     return [(row.tag, row.count) for row in rows]
 
 
-def _search(q: str):
-    """Full-text search on title and description: every word must start a word there."""
+# Each filter of a list, with its value as a parameter (list_tasks binds them).
+FILTERS = {
+    "active": T.completed.is_(False),
+    "completed": T.completed.is_(True),
+    "overdue": and_(T.completed.is_(False), T.due_date < bindparam("today", type_=Date())),
+    "q": T.search_vector.op("@@")(func.to_tsquery("simple", bindparam("q", type_=Text()))),
+    "q_matches_nothing": false(),
+    "tag": T.tags.contains(bindparam("tag", type_=T.tags.type)),
+    "priority": T.priority == bindparam("priority", type_=Text()),
+    "due_before": T.due_date <= bindparam("due_before", type_=Date()),
+    "due_after": T.due_date >= bindparam("due_after", type_=Date()),
+}
+
+
+def _search_terms(q: str) -> str | None:
+    """Full-text search on title and description: every word must start a word there.
+    None when the text holds no word (it matches nothing)."""
     words = _WORD.findall(q.lower())[:20]
-    if not words:
-        return false()
-    query = " & ".join(f"'{word}':*" for word in words)
-    return Task.search_vector.op("@@")(func.to_tsquery("simple", query))
+    return " & ".join(f"'{word}':*" for word in words) if words else None
 
 
-def _filters(user_id, query: TaskQuery, tz: str) -> list:
-    conditions = [Task.user_id == user_id]
-    if query.status == "active":
-        conditions.append(Task.completed.is_(False))
-    elif query.status == "completed":
-        conditions.append(Task.completed.is_(True))
+def _filter_values(query: TaskQuery, tz: str) -> dict[str, Any]:
+    """The filters this query asks for, by name, with their values."""
+    values: dict[str, Any] = {}
+    if query.status in ("active", "completed"):
+        values[query.status] = None
     elif query.status == "overdue":
-        conditions += [Task.completed.is_(False), Task.due_date < today_in(tz)]
+        values.update(overdue=None, today=today_in(tz))
     if query.q.strip():
-        conditions.append(_search(query.q))
+        terms = _search_terms(query.q)
+        values.update({"q": terms} if terms else {"q_matches_nothing": None})
     if query.tag:
-        conditions.append(Task.tags.contains([query.tag]))
-    if query.priority:
-        conditions.append(Task.priority == query.priority)
-    if query.due_before:
-        conditions.append(Task.due_date <= query.due_before)
-    if query.due_after:
-        conditions.append(Task.due_date >= query.due_after)
-    return conditions
+        values["tag"] = [query.tag]
+    for name in ("priority", "due_before", "due_after"):
+        if getattr(query, name):
+            values[name] = getattr(query, name)
+    return values
+
+
+@lru_cache(maxsize=512)
+def _list_statement(sort: str, filters: frozenset[str], cursor: str | None):
+    """The SELECT of one shape of list (sort, filters used, cursor direction), values as
+    parameters. Built once per shape: building a statement costs more than running it."""
+    descending, sort_keys = SORTS[sort]
+    keys = [key for key, _ in sort_keys]
+    conditions = [T.user_id == bindparam("user_id"), *(FILTERS[name] for name in sorted(filters))]
+    backwards = cursor == cursors.BEFORE
+    if cursor is not None:
+        bound = tuple_(*(cast(bindparam(f"key{i}", type_=Text()), key_type)
+                         for i, (_, key_type) in enumerate(sort_keys)))
+        # Reading forwards in a descending sort means smaller keys, and so on.
+        smaller = descending != backwards
+        conditions.append(tuple_(*keys) < bound if smaller else tuple_(*keys) > bound)
+    read_descending = descending != backwards
+    order = [key.desc() if read_descending else key.asc() for key in keys]
+    # The sort keys ride along as text after the task's columns, for the cursors.
+    return (select(*TASK_COLUMNS, *(cast(key, Text).label(f"key{i}") for i, key in enumerate(keys)))
+            .where(*conditions).order_by(*order).limit(bindparam("limit")))
 
 
 @operation("task.list")
@@ -215,24 +227,17 @@ def list_tasks(user_id: uuid.UUID, params: Mapping[str, Any], tz: str = "UTC") -
     before) the keys of the row the cursor names, whatever happened meanwhile.
     """
     query = parse(TaskQuery, params)
-    descending, sort_keys = SORTS[query.sort]
-    keys = [key for key, _ in sort_keys]
-    position = cursors.decode(query.cursor, query.sort, len(keys)) if query.cursor else None
+    key_count = len(SORTS[query.sort][1])
+    position = cursors.decode(query.cursor, query.sort, key_count) if query.cursor else None
     backwards = position is not None and position.direction == cursors.BEFORE
-
-    conditions = _filters(user_id, query, tz)
+    values = _filter_values(query, tz)
+    statement = _list_statement(query.sort, frozenset(name for name in values if name in FILTERS),
+                                position.direction if position else None)
+    values.update(user_id=user_id, limit=query.limit + 1)
     if position is not None:
-        bound = tuple_(*(cast(literal(value, Text), key_type)
-                         for (_, key_type), value in zip(sort_keys, position.keys)))
-        # Reading forwards in a descending sort means smaller keys, and so on.
-        smaller = descending != backwards
-        conditions.append(tuple_(*keys) < bound if smaller else tuple_(*keys) > bound)
-    read_descending = descending != backwards
-    order = [key.desc() if read_descending else key.asc() for key in keys]
-    stmt = (select(Task, *(cast(key, Text).label(f"key{i}") for i, key in enumerate(keys)))
-            .where(*conditions).order_by(*order).limit(query.limit + 1))
+        values.update({f"key{i}": key for i, key in enumerate(position.keys)})
     try:
-        rows = db.session.execute(stmt).all()
+        rows = db.session.execute(statement, values).all()
     except sa_exc.DataError:  # a well-formed cursor whose keys are not values of the sort
         raise ValidationError(details={"cursor": "Invalid cursor: start again from the first page."}) from None
 
@@ -240,10 +245,9 @@ def list_tasks(user_id: uuid.UUID, params: Mapping[str, Any], tz: str = "UTC") -
     rows = rows[:query.limit]
     if backwards:
         rows.reverse()
-    items = [row[0] for row in rows]
 
     def at(row, direction):
-        return cursors.Cursor(query.sort, direction, tuple(row[1:])).encode()
+        return cursors.Cursor(query.sort, direction, tuple(row[len(TASK_COLUMNS):])).encode()
 
     if backwards:
         prev_cursor = at(rows[0], cursors.BEFORE) if rows and more else None
@@ -253,7 +257,7 @@ def list_tasks(user_id: uuid.UUID, params: Mapping[str, Any], tz: str = "UTC") -
         prev_cursor = None
         if position is not None:
             prev_cursor = at(rows[0], cursors.BEFORE) if rows else _turn(position, cursors.BEFORE)
-    return TaskPage(items, next_cursor, prev_cursor)
+    return TaskPage(rows, next_cursor, prev_cursor)
 
 
 def _turn(position: cursors.Cursor, direction: str) -> str:

@@ -4,15 +4,22 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Row
 
 from ..errors import InvalidCredentials, NotFound, ValidationError
 from ..extensions import db
 from ..models import TOKEN_SCOPES, ApiToken, User
-from .operations import operation, rollback
+from .operations import operation
+from .users import ACCOUNT_COLUMNS, U, Account, account
+
+K = ApiToken.__table__.c
+# A token as its owner sees it: never its hash.
+TOKEN_COLUMNS = (K.id, K.name, K.prefix, K.scope, K.expires_at, K.last_used_at, K.created_at)
 
 TOKEN_PREFIX = "tm_"
 NAME_MAX = 100
@@ -44,22 +51,21 @@ def _check(name: Any, scope: Any, expires_in_days: Any) -> tuple[str, str, int |
 
 @operation("token.create")
 def create_token(user_id: uuid.UUID, name: Any, scope: Any = "write",
-                 expires_in_days: Any = None) -> tuple[ApiToken, str]:
+                 expires_in_days: Any = None) -> tuple[Row, str]:
     """A new token and its secret text, which is never stored and never shown again."""
     name, scope, days = _check(name, scope, expires_in_days)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = datetime.now(timezone.utc) + timedelta(days=days) if days else None
-    token = db.session.scalar(insert(ApiToken).values(
+    token = db.session.execute(insert(ApiToken).values(
         user_id=user_id, name=name, scope=scope, expires_at=expires_at,
-        token_hash=_hash(secret), prefix=secret[:len(TOKEN_PREFIX) + 6]).returning(ApiToken))
-    db.session.commit()
+        token_hash=_hash(secret), prefix=secret[:len(TOKEN_PREFIX) + 6]).returning(*TOKEN_COLUMNS)).one()
     return token, secret
 
 
 @operation("token.list")
-def list_tokens(user_id: uuid.UUID) -> list[ApiToken]:
-    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
-                                   .order_by(ApiToken.created_at.desc())))
+def list_tokens(user_id: uuid.UUID) -> list[Row]:
+    return list(db.session.execute(select(*TOKEN_COLUMNS).where(K.user_id == user_id)
+                                   .order_by(K.created_at.desc())))
 
 
 @operation("token.revoke")
@@ -71,28 +77,36 @@ def revoke_token(user_id: uuid.UUID, token_id: Any) -> None:
     if db.session.execute(delete(ApiToken).where(ApiToken.id == token_uuid, ApiToken.user_id == user_id)
                           .returning(ApiToken.id)).first() is None:
         raise NotFound("Token not found.")
-    db.session.commit()
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who an API token belongs to, and what it may do."""
+
+    account: Account
+    token_id: uuid.UUID
+    scope: str
+
+
+# Built once (a statement of this size costs more to build than to run); the same
+# statement records the token's last use, at most once a minute.
+_VALID = (K.token_hash == bindparam("secret_sha256"), or_(K.expires_at.is_(None), K.expires_at > func.now()))
+_AUTHENTICATE = (
+    select(*ACCOUNT_COLUMNS, K.id.label("token_id"), K.scope)
+    .join_from(ApiToken, User, U.id == K.user_id).where(*_VALID)
+    .add_cte(update(ApiToken).where(*_VALID, or_(K.last_used_at.is_(None),
+                                                 K.last_used_at < func.now() - LAST_USED_PRECISION))
+             .values(last_used_at=func.now()).cte("used"))
+)
 
 
 @operation("token.authenticate")
-def authenticate_token(secret: str) -> tuple[User, ApiToken]:
-    """The user and token for a bearer secret, or InvalidCredentials (unknown, revoked or expired)."""
+def authenticate_token(secret: str) -> Caller:
+    """The account and scope of a bearer secret, or InvalidCredentials (unknown, revoked or
+    expired). One round trip, its last use recorded by the same statement."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         raise InvalidCredentials("Invalid or expired token.")
-    row = db.session.execute(select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
-                             .where(ApiToken.token_hash == _hash(secret))).first()
-    now = datetime.now(timezone.utc)
-    if row is None or (row.ApiToken.expires_at is not None and row.ApiToken.expires_at <= now):
-        rollback()
+    row = db.session.execute(_AUTHENTICATE, {"secret_sha256": _hash(secret)}).first()
+    if row is None:
         raise InvalidCredentials("Invalid or expired token.")
-    user, token = row
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
-        # Conditional, so concurrent requests write at most once a minute too.
-        db.session.execute(update(ApiToken).where(
-            ApiToken.id == token.id,
-            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_PRECISION),
-        ).values(last_used_at=now))
-        token.last_used_at = now
-        db.session.commit()
-    # Otherwise nothing was written: the request's next reads share this transaction.
-    return user, token
+    return Caller(account(row), row.token_id, row.scope)

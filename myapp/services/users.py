@@ -1,27 +1,64 @@
-"""Accounts: sign-up, sign-in, password and time zone, export, deletion."""
+"""Accounts: sign-up, password and time zone, export, deletion.
+
+Callers get an Account: the user's plain values (never the password hash), which is
+also what Flask-Login holds as the signed-in user (see signins.py).
+"""
 from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import delete, exc as sa_exc, insert, select, update
+from sqlalchemy import delete, exc as sa_exc, func, insert, select, update
 
-from ..errors import InvalidCredentials, NotFound, ValidationError
+from ..database import rollback
+from ..errors import NotFound, ValidationError
 from ..extensions import db
-from ..models import ApiToken, Task, User
-from ..serializers import task_to_json, token_to_json, user_to_json
-from .operations import operation, rollback
+from ..models import ApiToken, SignIn, User
+from . import timezones
+from .operations import operation
 
 EMAIL_MAX = 254
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1024
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+U = User.__table__.c
+ACCOUNT_COLUMNS = (U.id, U.email, U.timezone, U.created_at)
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user as the pages and the API see them, and as Flask-Login holds them.
+
+    `sign_in_id` is the browser sign-in the request came with (None for an API token
+    or a bare account); the session and remember-me cookies hold it (get_id).
+    """
+
+    id: uuid.UUID
+    email: str
+    timezone: str
+    created_at: datetime
+    sign_in_id: uuid.UUID | None = None
+    authenticated_at: datetime | None = None  # when the password was last typed on this device
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.sign_in_id)
+
+
+def account(row) -> Account:
+    return Account(row.id, row.email, row.timezone, row.created_at,
+                   getattr(row, "sign_in_id", None), getattr(row, "authenticated_at", None))
 
 
 @cache
@@ -40,6 +77,17 @@ def _dummy_hash(testing: bool) -> str:
     return _hasher(testing).hash("dummy password, never matches")
 
 
+def verify_password(password_hash: str | None, password: Any) -> bool:
+    """Whether `password` is the one behind `password_hash`. Without a hash (no such
+    account) one verification is spent all the same, so timing tells nothing."""
+    password = password if isinstance(password, str) else ""
+    try:
+        return hasher().verify(password_hash or _dummy_hash(bool(current_app.testing)), password) \
+            and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def normalise_email(email: Any) -> str:
     """Trimmed and lower-cased; "" for anything that cannot be an email (PostgreSQL text
     cannot even hold a NUL), so that it simply matches no account."""
@@ -54,7 +102,7 @@ def _check_email(email: Any) -> str:
         message = "Email is required." if not isinstance(email, str) or not email.strip() else \
             "Enter a valid email address, like name@example.com."
         raise ValidationError(details={"email": message})
-    if len(value) > EMAIL_MAX or "\x00" in value or not _EMAIL.match(value):
+    if len(value) > EMAIL_MAX or not _EMAIL.match(value):
         raise ValidationError(details={"email": "Enter a valid email address, like name@example.com."})
     return value
 
@@ -70,132 +118,85 @@ def check_password_rules(password: Any, field: str = "password") -> str:
 
 
 def _check_timezone(tz: Any) -> str:
-    if not isinstance(tz, str) or tz not in available_timezones():
+    canonical = timezones.canonical(tz)
+    if canonical is None:
         raise ValidationError(details={"timezone": "Choose a time zone from the list."})
-    return tz
-
-
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return hasher().verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    return canonical
 
 
 @operation("user.create")
-def create_user(email: Any, password: Any, timezone: str = "UTC") -> User:
+def create_user(email: Any, password: Any, timezone: str = "UTC") -> Account:
     email = _check_email(email)
     password = check_password_rules(password)
     timezone = _check_timezone(timezone)
     try:
-        user = db.session.scalar(insert(User).values(
-            email=email, password_hash=hasher().hash(password), timezone=timezone).returning(User))
-        db.session.commit()
+        row = db.session.execute(insert(User).values(
+            email=email, password_hash=hasher().hash(password), timezone=timezone)
+            .returning(*ACCOUNT_COLUMNS)).one()
     except sa_exc.IntegrityError:
         rollback()
         raise ValidationError(details={"email": "An account with this email already exists."}) from None
-    return user
-
-
-@operation("user.authenticate")
-def authenticate(email: Any, password: Any) -> User:
-    """The user whose email and password these are, or InvalidCredentials.
-
-    An unknown email costs one hash verification too, so the answer and its timing
-    are the same for an unknown email and a wrong password.
-    """
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    password = password if isinstance(password, str) else ""
-    if user is None:
-        _verify(_dummy_hash(bool(current_app.testing)), password)
-        raise InvalidCredentials()
-    if not _verify(user.password_hash, password):
-        raise InvalidCredentials()
-    if hasher().check_needs_rehash(user.password_hash):
-        user = db.session.scalar(update(User).where(User.id == user.id)
-                                 .values(password_hash=hasher().hash(password)).returning(User)
-                                 .execution_options(populate_existing=True))
-        db.session.commit()
-    return user
-
-
-def _user_uuid(user_id: Any) -> uuid.UUID | None:
-    try:
-        return user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
-    except ValueError:
-        return None
-
-
-@operation("user.load")
-def load_user(user_id: Any, session_epoch: int) -> User | None:
-    """For Flask-Login: the user, if the session was made since the last password change."""
-    user_uuid = _user_uuid(user_id)
-    if user_uuid is None:
-        return None
-    return db.session.scalar(select(User).where(User.id == user_uuid, User.session_epoch == session_epoch))
+    return account(row)
 
 
 @operation("user.get")
-def get_user(user_id: uuid.UUID) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
+def get_user(user_id: uuid.UUID) -> Account:
+    row = db.session.execute(select(*ACCOUNT_COLUMNS).where(U.id == user_id)).first()
+    if row is None:
         raise NotFound("Account not found.")
-    return user
+    return account(row)
 
 
 @operation("user.find")
-def find_user(email: Any) -> User:
+def find_user(email: Any) -> Account:
     """The account with this email (in any letter case), or NotFound."""
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None:
+    row = db.session.execute(select(*ACCOUNT_COLUMNS).where(U.email == normalise_email(email))).first()
+    if row is None:
         raise NotFound("No account has this email.")
-    return user
+    return account(row)
+
+
+def _check_current_password(user_id: uuid.UUID, password: Any, field: str, message: str) -> None:
+    password_hash = db.session.execute(select(U.password_hash).where(U.id == user_id)).scalar()
+    if password_hash is None:
+        raise NotFound("Account not found.")
+    if not verify_password(password_hash, password):
+        raise ValidationError(details={field: message})
 
 
 @operation("user.change_password")
-def change_password(user_id: uuid.UUID, current_password: Any, new_password: Any) -> User:
-    """Set a new password; every other session and remember-me cookie stops working."""
-    user = get_user(user_id)
-    if not _verify(user.password_hash, current_password if isinstance(current_password, str) else ""):
-        raise ValidationError(details={"current_password": "This is not your current password."})
+def change_password(user_id: uuid.UUID, current_password: Any, new_password: Any, *,
+                    keep_sign_in: uuid.UUID | None = None, revoke_tokens: bool = False) -> None:
+    """Set a new password. Every sign-in but `keep_sign_in` (the device it was changed on)
+    ends, and with `revoke_tokens` every API token too: all in one statement."""
+    _check_current_password(user_id, current_password, "current_password", "This is not your current password.")
     new_password = check_password_rules(new_password, "new_password")
-    user = db.session.scalar(update(User).where(User.id == user_id).values(
-        password_hash=hasher().hash(new_password), session_epoch=User.session_epoch + 1)
-        .returning(User).execution_options(populate_existing=True))
-    db.session.commit()
-    return user
+    S = SignIn.__table__.c
+    statement = update(User).where(U.id == user_id).values(password_hash=hasher().hash(new_password))
+    ended = delete(SignIn).where(S.user_id == user_id)
+    if keep_sign_in is not None:
+        ended = ended.where(S.id != keep_sign_in)
+        # Typing the password is as good as signing in again ("sudo mode").
+        statement = statement.add_cte(update(SignIn).where(S.id == keep_sign_in, S.user_id == user_id)
+                                      .values(authenticated_at=func.now()).cte("confirmed"))
+    statement = statement.add_cte(ended.cte("ended"))
+    if revoke_tokens:
+        statement = statement.add_cte(delete(ApiToken).where(ApiToken.user_id == user_id).cte("revoked"))
+    db.session.execute(statement)
 
 
 @operation("user.set_timezone")
-def set_timezone(user_id: uuid.UUID, timezone: Any) -> User:
+def set_timezone(user_id: uuid.UUID, timezone: Any) -> Account:
     timezone = _check_timezone(timezone)
-    user = db.session.scalar(update(User).where(User.id == user_id).values(timezone=timezone)
-                             .returning(User).execution_options(populate_existing=True))
-    if user is None:
+    row = db.session.execute(update(User).where(U.id == user_id).values(timezone=timezone)
+                             .returning(*ACCOUNT_COLUMNS)).first()
+    if row is None:
         raise NotFound("Account not found.")
-    db.session.commit()
-    return user
+    return account(row)
 
 
 @operation("user.delete")
 def delete_account(user_id: uuid.UUID, password: Any) -> None:
-    """Delete the account and, by cascade, every task and token in it."""
-    user = get_user(user_id)
-    if not _verify(user.password_hash, password if isinstance(password, str) else ""):
-        raise ValidationError(details={"password": "This is not your password."})
-    db.session.execute(delete(User).where(User.id == user_id))
-    db.session.commit()
-
-
-@operation("user.export")
-def export_data(user_id: uuid.UUID) -> dict:
-    """Everything stored for this user, as JSON-ready data (token hashes excluded)."""
-    user = get_user(user_id)
-    tasks = db.session.scalars(select(Task).where(Task.user_id == user_id).order_by(Task.created_at, Task.id))
-    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
-                                .order_by(ApiToken.created_at))
-    return {
-        "user": user_to_json(user),
-        "tasks": [task_to_json(task) for task in tasks],
-        "api_tokens": [token_to_json(token) for token in tokens],
-    }
+    """Delete the account and, by cascade, every task, token and sign-in in it."""
+    _check_current_password(user_id, password, "password", "This is not your password.")
+    db.session.execute(delete(User).where(U.id == user_id))

@@ -26,6 +26,7 @@ LIMIT_DEFAULT = 50
 # A cursor carries the sort keys of a row: for the title sort, up to 255 characters of
 # up to 4 UTF-8 bytes each, base64-encoded (see services/cursor.py).
 CURSOR_MAX = 4096
+VERSION_MAX = 2**31 - 1  # tasks.version is an integer column
 
 # The whitespace of JSON Schema (ECMAScript) regexes, so that "not blank" means the
 # same in the OpenAPI document and here.
@@ -180,6 +181,16 @@ MESSAGES = {
     ("limit", "less_than_equal"): LIMIT_RULE,
     ("limit", "int_type"): LIMIT_RULE,
 }
+
+
+def version(value: Any) -> int | None:
+    """The version a write expects (If-Match, an edit form): None for any, else a whole number
+    from 1 to the largest the column holds."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= VERSION_MAX:
+        raise ValidationError(details={"version": "Must be a whole number from 1 to 2147483647."})
+    return value
 
 
 def _details(error: pydantic.ValidationError) -> dict[str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from myapp.services import users
+from myapp.services import signins
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,7 @@ def test_users_create_reads_the_password_from_stdin_when_piped(runner, sql):
     assert result.exit_code == 0, result.output
     assert "carol@example.com" in result.stdout
     assert sql("SELECT email, timezone FROM users") == [("carol@example.com", "UTC")]
-    assert users.authenticate("carol@example.com", "a long password").email == "carol@example.com"
+    assert signins.sign_in("carol@example.com", "a long password").email == "carol@example.com"
 
 
 def test_users_create_takes_a_time_zone(runner, sql):

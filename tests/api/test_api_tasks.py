@@ -296,16 +296,42 @@ def test_a_cursor_from_another_sort_is_422(client, as_alice, alice, make_task):
 # Idempotency-Key
 
 
-def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer_and_one_task(client, as_alice, sql):
+def test_a_retry_with_the_same_idempotency_key_gets_the_task_the_first_created_and_one_task(client, as_alice, sql):
     headers = {**as_alice, "Idempotency-Key": "6b1f0a4e-retry"}
     first = client.post("/api/v1/tasks", headers=headers, json={"title": "Pay rent"})
-    client.patch(first.headers["Location"], headers=as_alice, json={"title": "changed since"})
     again = client.post("/api/v1/tasks", headers=headers, json={"title": "Pay rent"})
     assert first.status_code == again.status_code == 201
     assert again.json == first.json
     assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["ETag"] == first.headers["ETag"]
     assert (first.headers["Idempotent-Replayed"], again.headers["Idempotent-Replayed"]) == ("false", "true")
     assert sql("SELECT count(*) FROM tasks") == [(1,)]
+
+
+def test_a_retry_after_the_task_changed_gets_it_as_it_is_now(client, as_alice, sql):
+    headers = {**as_alice, "Idempotency-Key": "changed-since"}
+    first = client.post("/api/v1/tasks", headers=headers, json={"title": "Pay rent"})
+    client.patch(first.headers["Location"], headers=as_alice, json={"title": "Pay the rent"})
+    again = client.post("/api/v1/tasks", headers=headers, json={"title": "Pay rent"})
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert (again.json["id"], again.json["title"], again.json["version"]) == (first.json["id"], "Pay the rent", 2)
+    assert sql("SELECT count(*) FROM tasks") == [(1,)]
+
+
+def test_a_retry_after_the_task_was_deleted_is_410_and_creates_nothing(client, as_alice, sql):
+    headers = {**as_alice, "Idempotency-Key": "deleted-since"}
+    first = client.post("/api/v1/tasks", headers=headers, json={"title": "Secret plan", "description": "words"})
+    assert client.delete(first.headers["Location"], headers=as_alice).status_code == 204
+    again = client.post("/api/v1/tasks", headers=headers, json={"title": "Secret plan", "description": "words"})
+    assert again.status_code == 410 and again.json["code"] == "GONE"
+    assert sql("SELECT count(*) FROM tasks") == [(0,)]
+
+
+def test_idempotency_keys_keep_no_task_text(client, as_alice, sql):
+    client.post("/api/v1/tasks", headers={**as_alice, "Idempotency-Key": "private"},
+                json={"title": "Secret plan", "description": "secret words"})
+    (row,) = sql("SELECT * FROM idempotency_keys")
+    assert "secret" not in str(tuple(row)).lower()
 
 
 def test_a_retry_that_differs_only_in_form_is_the_same_request(client, as_alice, sql):
@@ -326,10 +352,27 @@ def test_the_same_idempotency_key_with_another_body_is_409_and_creates_nothing(c
 
 
 def test_idempotency_keys_belong_to_one_user(client, as_alice, as_bob, sql):
-    client.post("/api/v1/tasks", headers={**as_alice, "Idempotency-Key": "shared"}, json={"title": "Alice's"})
+    alices = client.post("/api/v1/tasks", headers={**as_alice, "Idempotency-Key": "shared"}, json={"title": "Alice's"})
     bobs = client.post("/api/v1/tasks", headers={**as_bob, "Idempotency-Key": "shared"}, json={"title": "Bob's"})
     assert bobs.status_code == 201 and bobs.json["title"] == "Bob's"
     assert sql("SELECT count(*) FROM tasks") == [(2,)]
+    # Each one's retry gets their own task back, never the other's.
+    alice_again = client.post("/api/v1/tasks", headers={**as_alice, "Idempotency-Key": "shared"},
+                              json={"title": "Alice's"})
+    bob_again = client.post("/api/v1/tasks", headers={**as_bob, "Idempotency-Key": "shared"}, json={"title": "Bob's"})
+    assert (alice_again.json["id"], bob_again.json["id"]) == (alices.json["id"], bobs.json["id"])
+    assert alice_again.headers["Idempotent-Replayed"] == bob_again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_every_keyed_post_purges_a_bounded_batch_of_any_users_expired_keys(client, as_alice, bob, sql):
+    sql("INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) "
+        "SELECT :u, 'old-' || n, repeat('0', 64), now() - interval '25 hours' FROM generate_series(1, 150) AS n",
+        u=bob.id)
+    client.post("/api/v1/tasks", headers={**as_alice, "Idempotency-Key": "first"}, json={"title": "one"})
+    assert sql("SELECT count(*) FROM idempotency_keys WHERE user_id = :u", u=bob.id) == [(50,)]
+    client.post("/api/v1/tasks", headers={**as_alice, "Idempotency-Key": "second"}, json={"title": "two"})
+    assert sql("SELECT count(*) FROM idempotency_keys WHERE user_id = :u", u=bob.id) == [(0,)]
+    assert sql("SELECT count(*) FROM idempotency_keys") == [(2,)]
 
 
 def test_an_invalid_body_does_not_use_up_its_idempotency_key(client, as_alice):

@@ -142,7 +142,7 @@ def test_a_new_user_manages_tasks_and_finds_them_again_after_signing_in(open_pag
     page.screenshot(path=screenshots / f"account-{width}.png", full_page=True, animations="disabled")
 
     # Sign out, sign in again: the same state.
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.locator(".flash")).to_contain_text("You are signed out.")
     page.get_by_role("navigation", name="Account").get_by_role("link", name="Sign in").click()
     check()
@@ -204,7 +204,7 @@ def test_with_javascript_off_every_action_still_works(open_page, make_user):
     page.get_by_role("button", name="Clear completed").click()
     expect(page.locator(".flash")).to_contain_text("Cleared 1 completed task.")
     expect(page.get_by_text("No tasks yet")).to_be_visible()
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.locator(".flash")).to_contain_text("You are signed out.")
 
 

@@ -1,4 +1,4 @@
-"""The account page: password, time zone, API tokens, export, deletion."""
+"""The account page: time zone, password, signed-in devices, API tokens, export, deletion."""
 from __future__ import annotations
 
 import json
@@ -15,7 +15,8 @@ NEW_PASSWORD = "a brand new passphrase"
 
 def test_the_account_page_shows_every_section(signed_in):
     html = signed_in.get("/account").get_data(as_text=True)
-    for heading in ("Time zone", "Password", "API tokens", "Export your data", "Delete account"):
+    for heading in ("Time zone", "Password", "Signed-in devices", "API tokens", "Export your data",
+                    "Delete account"):
         assert f">{heading}</h2>" in html
     assert '<option selected value="UTC">UTC</option>' in html
     assert '<optgroup label="Europe">' in html
@@ -35,22 +36,37 @@ def test_changing_the_password_keeps_this_session_and_signs_out_every_other(sign
     assert other.get("/account").status_code == 200
     response = post(signed_in, "/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
     assert response.status_code == 302 and response.headers["Location"] == "/account"
-    assert "Every other session was signed out." in signed_in.get("/account").get_data(as_text=True)
+    assert "Every other device was signed out." in signed_in.get("/account").get_data(as_text=True)
     assert other.get("/account").status_code == 302
     assert sign_in(new_client(), user.email, NEW_PASSWORD).status_code == 302
     assert sign_in(new_client(), user.email, PASSWORD).status_code == 422
 
 
-def test_changing_the_password_ends_other_remember_me_cookies_but_renews_this_ones(new_client, user):
+def test_changing_the_password_ends_other_remember_me_cookies_and_keeps_this_ones(new_client, user):
     remembered, here = new_client(), new_client()
     post(remembered, "/sign-in", {"email": user.email, "password": PASSWORD, "remember": "y"})
     post(here, "/sign-in", {"email": user.email, "password": PASSWORD, "remember": "y"})
-    response = post(here, "/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
-    assert any(value.startswith("remember_token=") for value in response.headers.getlist("Set-Cookie"))
+    post(here, "/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
     for client in (remembered, here):
         client.delete_cookie("session")  # the browser was closed: only the remember-me cookie is left
     assert remembered.get("/account").status_code == 302
     assert here.get("/account").status_code == 200
+
+
+def test_changing_the_password_revokes_every_token_when_asked_as_the_form_does_by_default(signed_in, user, sql):
+    tokens.create_token(user.id, "script", "write")
+    html = signed_in.get("/account").get_data(as_text=True)
+    assert re.search(r'<input [^>]*checked[^>]*id="revoke_tokens"', html), "offered, and checked by default"
+    post(signed_in, "/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                                          "revoke_tokens": "y"})
+    assert sql("SELECT count(*) FROM api_tokens") == [(0,)]
+    assert "every API token revoked" in signed_in.get("/account").get_data(as_text=True)
+
+
+def test_changing_the_password_keeps_the_tokens_when_unticked(signed_in, user, sql):
+    tokens.create_token(user.id, "script", "write")
+    post(signed_in, "/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert sql("SELECT count(*) FROM api_tokens") == [(1,)]
 
 
 @pytest.mark.parametrize("current, new, field, message", [
@@ -91,14 +107,33 @@ def test_a_new_token_is_shown_once_and_then_listed_without_its_secret(signed_in,
     assert "no-store" in response.headers["Cache-Control"]
     html = response.get_data(as_text=True)
     secret = re.search(r'<code id="new-token-secret">(tm_[^<]+)</code>', html).group(1)
-    found_user, token = tokens.authenticate_token(secret)
-    assert found_user.id == user.id and token.scope == "read" and token.expires_at is not None
+    caller = tokens.authenticate_token(secret)
+    assert caller.account.id == user.id and caller.scope == "read"
     later = signed_in.get("/account").get_data(as_text=True)
     assert secret not in later
     assert "backup script" in later and f"{secret[:9]}…" in later
     assert "Read only" in later and "Expires " in later
     assert secret not in "".join(signed_in.get_cookie("session").value)
     assert sql("SELECT count(*) FROM api_tokens") == [(1,)]
+
+
+def test_a_token_asks_for_the_password_when_it_was_not_typed_here_in_the_last_ten_minutes(signed_in, sql):
+    sql("UPDATE sign_ins SET authenticated_at = now() - interval '11 minutes'")
+    assert 'id="token-password"' in signed_in.get("/account").get_data(as_text=True)
+    refused = post(signed_in, "/account/tokens", {"name": "stolen", "scope": "write"})
+    assert refused.status_code == 422
+    assert 'id="token-password-error">This is not your password.' in refused.get_data(as_text=True)
+    wrong = post(signed_in, "/account/tokens", {"name": "stolen", "scope": "write", "password": "guess"})
+    assert wrong.status_code == 422 and sql("SELECT count(*) FROM api_tokens") == [(0,)]
+    made = post(signed_in, "/account/tokens", {"name": "mine", "scope": "write", "password": PASSWORD})
+    assert made.status_code == 201 and sql("SELECT name FROM api_tokens") == [("mine",)]
+    # Typed just now: the next token does not ask again.
+    assert 'id="token-password"' not in signed_in.get("/account").get_data(as_text=True)
+    assert post(signed_in, "/account/tokens", {"name": "second", "scope": "read"}).status_code == 201
+
+
+def test_a_recent_sign_in_makes_a_token_without_asking_again(signed_in):
+    assert 'id="token-password"' not in signed_in.get("/account").get_data(as_text=True)
 
 
 def test_a_used_token_shows_when_it_was_last_used(signed_in, user):
@@ -184,11 +219,57 @@ def test_deleting_the_account_removes_everything_and_signs_out(signed_in, user, 
     ("/account/tokens", {"name": "sneaky", "scope": "write"}),
     ("/account/tokens/{token_id}/revoke", {}),
     ("/account/delete", {"password": PASSWORD}),
+    ("/account/sign-ins/{sign_in_id}/end", {}),
 ])
 def test_account_forms_without_a_csrf_token_are_refused_and_change_nothing(signed_in, user, sql, path, data):
     token, _ = tokens.create_token(user.id, "existing", "write")
-    before = sql("SELECT email, password_hash, timezone, session_epoch FROM users")
-    response = signed_in.post(path.format(token_id=token.id), data=data)
+    before = sql("SELECT email, password_hash, timezone FROM users")
+    (sign_in_id,) = sql("SELECT id FROM sign_ins")[0]
+    response = signed_in.post(path.format(token_id=token.id, sign_in_id=sign_in_id), data=data)
     assert response.status_code == 400
-    assert sql("SELECT email, password_hash, timezone, session_epoch FROM users") == before
+    assert sql("SELECT email, password_hash, timezone FROM users") == before
     assert sql("SELECT name FROM api_tokens") == [("existing",)]
+    assert sql("SELECT count(*) FROM sign_ins") == [(1,)]
+
+
+# Signed-in devices --------------------------------------------------------------------
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+          "Version/17.5 Mobile/15E148 Safari/604.1")
+
+
+def test_the_account_page_lists_each_signed_in_device(new_client, user):
+    laptop, phone = new_client(), new_client()
+    sign_in(laptop, user.email, headers={"User-Agent": FIREFOX})
+    sign_in(phone, user.email, headers={"User-Agent": IPHONE})
+    html = laptop.get("/account", headers={"User-Agent": FIREFOX}).get_data(as_text=True)
+    assert "Firefox on Linux" in html and "Safari on iPhone" in html
+    assert html.count("This device") == 1
+
+
+def test_signing_out_another_device_ends_its_session_at_once(new_client, user, sql):
+    laptop, phone = new_client(), new_client()
+    sign_in(laptop, user.email)
+    sign_in(phone, user.email)
+    (phone_id,) = sql("SELECT id FROM sign_ins ORDER BY created_at DESC LIMIT 1")[0]
+    response = post(laptop, f"/account/sign-ins/{phone_id}/end")
+    assert response.status_code == 302 and response.headers["Location"] == "/account"
+    assert phone.get("/account").status_code == 302
+    assert laptop.get("/account").status_code == 200
+
+
+def test_signing_out_this_device_from_the_list_signs_it_out(signed_in, sql):
+    (this_id,) = sql("SELECT id FROM sign_ins")[0]
+    response = post(signed_in, f"/account/sign-ins/{this_id}/end")
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
+    assert signed_in.get("/account").status_code == 302
+
+
+def test_another_users_device_cannot_be_signed_out(signed_in, new_client, other_user, sql):
+    theirs = new_client()
+    sign_in(theirs, other_user.email)
+    (their_id,) = sql("SELECT id FROM sign_ins WHERE user_id = :u", u=other_user.id)[0]
+    response = post(signed_in, f"/account/sign-ins/{their_id}/end")
+    assert response.status_code == 404
+    assert theirs.get("/account").status_code == 200

@@ -83,6 +83,42 @@ def test_signing_out_by_post_ends_the_session(signed_in):
     assert "You are signed out." in signed_in.get("/").get_data(as_text=True)
 
 
+def test_a_session_cookie_copied_before_signing_out_no_longer_works_after(signed_in, new_client, sql):
+    copied = new_client()
+    copied.set_cookie("session", signed_in.get_cookie("session").value)
+    assert copied.get("/account").status_code == 200
+    post(signed_in, "/sign-out")
+    assert copied.get("/account").status_code == 302  # the sign-in ended on the server
+    assert sql("SELECT count(*) FROM sign_ins") == [(0,)]
+
+
+def test_a_remember_me_cookie_copied_before_signing_out_no_longer_works_after(client, new_client, user):
+    post(client, "/sign-in", {"email": user.email, "password": PASSWORD, "remember": "y"})
+    copied = new_client()
+    copied.set_cookie("remember_token", client.get_cookie("remember_token").value)
+    assert copied.get("/account").status_code == 200
+    post(client, "/sign-out")
+    thief = new_client()
+    thief.set_cookie("remember_token", copied.get_cookie("remember_token").value)
+    assert thief.get("/account").status_code == 302
+
+
+def test_signing_out_ends_only_this_devices_sign_in(signed_in, new_client, user):
+    elsewhere = new_client()
+    sign_in(elsewhere, user.email)
+    post(signed_in, "/sign-out")
+    assert elsewhere.get("/account").status_code == 200
+
+
+def test_the_csrf_token_changes_at_sign_in(client, user):
+    before = csrf_token(client)
+    assert sign_in(client, user.email).status_code == 302
+    response = client.post("/sign-out", data={"csrf_token": before})
+    assert response.status_code == 400  # a token read before signing in is worthless after
+    assert client.get("/account").status_code == 200
+    assert csrf_token(client) != before
+
+
 def test_signing_out_by_get_is_not_allowed(signed_in):
     response = signed_in.get("/sign-out")
     assert response.status_code == 405

@@ -1,0 +1,26 @@
+"""Everything stored for a user, for them to take away."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..serializers import task_to_json, token_to_json, user_to_json
+from .operations import operation
+from .tasks import TASK_COLUMNS, T
+from .tokens import TOKEN_COLUMNS, K
+from .users import get_user
+
+
+@operation("user.export")
+def export_data(user_id: uuid.UUID) -> dict:
+    """Everything stored for this user, as JSON-ready data (token hashes excluded)."""
+    user = get_user(user_id)
+    tasks = db.session.execute(select(*TASK_COLUMNS).where(T.user_id == user_id).order_by(T.created_at, T.id))
+    tokens = db.session.execute(select(*TOKEN_COLUMNS).where(K.user_id == user_id).order_by(K.created_at))
+    return {
+        "user": user_to_json(user),
+        "tasks": [task_to_json(task) for task in tasks],
+        "api_tokens": [token_to_json(token) for token in tokens],
+    }
