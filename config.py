@@ -141,6 +141,13 @@ class Config:
         self.MAX_CONTENT_LENGTH = _int(env, "MAX_CONTENT_LENGTH", 1024 * 1024, 1024)
 
         self.RATELIMIT_STORAGE_URI = _storage_uri(env)
+        # memory:// counts in each process: under several gunicorn workers a limit of 5
+        # would let 5 per worker through. Production needs a shared storage then.
+        workers = _int(env, "WEB_CONCURRENCY", 2, 1)
+        if production and workers > 1 and self.RATELIMIT_STORAGE_URI.startswith("memory://"):
+            raise ConfigError("RATELIMIT_STORAGE_URI", f"must be a storage the {workers} workers share, such as "
+                              "redis://HOST:6379/0, when APP_ENV=production (memory:// counts per worker; or set "
+                              "WEB_CONCURRENCY=1)")
         # Instances that share a Redis count together; a prefix keeps apps apart.
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "").strip() or "tasks"
         self.RATELIMIT_ENABLED = env.get("RATELIMIT_ENABLED", "true").strip().lower() not in ("0", "false", "no")

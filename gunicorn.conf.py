@@ -5,6 +5,18 @@ connection pool (DB_POOL_SIZE + DB_MAX_OVERFLOW), so workers x pool must stay
 within what the database (or Neon's pooler) accepts.
 """
 import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # config.py beside this file
+from config import Config, ConfigError  # noqa: E402
+
+# Every setting is checked once here, before any worker starts: a bad one stops gunicorn
+# with one line naming it, instead of each worker failing to boot in turn.
+try:
+    Config()
+except ConfigError as error:
+    print(error, file=sys.stderr)
+    sys.exit(2)
 
 bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))

@@ -10,9 +10,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
 
-from . import cli, database, login, models, security  # noqa: F401 - models register their tables
+from . import cli, database, login, models, ratelimits, security  # noqa: F401 - models register their tables
 from .errors import register_error_handlers
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import csrf, db, login_manager, migrate
 from .json_provider import OrjsonProvider
 from .logs import configure_logging
 
@@ -71,7 +71,7 @@ def register_extensions(app: Flask) -> None:
         database.install_connection_checks(db.engine, app.config["DB_IDLE_PING_SECONDS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
-    limiter.init_app(app)
+    ratelimits.init_app(app)
     login_manager.init_app(app)
     login.configure(login_manager)
 

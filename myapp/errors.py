@@ -173,12 +173,6 @@ def handle_http_error(error: HTTPException):
 
 def retry_after_seconds(error: HTTPException) -> int:
     """When a rate-limited client may try again: when the breached limit's window resets."""
-    from .extensions import limiter
-
-    breached = limiter.current_limit
-    if breached is not None and breached.breached:
-        # Rounded as the limiter rounds its own Retry-After header, so page and header agree.
-        return max(1, int(breached.reset_at - time.time()))
     retry = getattr(error, "retry_after", None)
     return retry if isinstance(retry, int) else 60
 

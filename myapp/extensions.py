@@ -1,6 +1,4 @@
 """Extension objects, created here and bound in create_app() to avoid import cycles."""
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -23,7 +21,3 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION),
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-# Storage and switches come from config (RATELIMIT_STORAGE_URI: memory:// or redis://).
-# The client address is request.remote_addr, made trustworthy by ProxyFix (TRUSTED_PROXIES).
-# No rate-limit headers on every answer: Retry-After goes on 429s only (myapp.errors).
-limiter = Limiter(key_func=get_remote_address, headers_enabled=False)

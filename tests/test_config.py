@@ -21,7 +21,7 @@ def start(command: list[str], env: dict[str, str]) -> subprocess.CompletedProces
     """Start the app in a fresh process with exactly these settings (no inherited ones)."""
     clean = {key: value for key, value in os.environ.items()
              if key not in ("APP_ENV", "SECRET_KEY", "DATABASE_URL", "DATABASE_URL_UNPOOLED", "LOG_LEVEL",
-                            "FLASK_APP") and not key.startswith(("DB_", "RATELIMIT_"))}
+                            "FLASK_APP", "WEB_CONCURRENCY") and not key.startswith(("DB_", "RATELIMIT_"))}
     clean.update(env)
     return subprocess.run(command, cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
 
@@ -65,7 +65,8 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(command, env, sett
 
 
 def test_a_good_configuration_starts(database_url):
-    result = start(IMPORT_APP, {"APP_ENV": "production", "SECRET_KEY": GOOD_KEY, "DATABASE_URL": database_url})
+    result = start(IMPORT_APP, {"APP_ENV": "production", "SECRET_KEY": GOOD_KEY, "DATABASE_URL": database_url,
+                                "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"})
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
 
@@ -150,3 +151,24 @@ def test_a_deadlock_is_an_error_not_an_outage():
     refused = exc.OperationalError("SELECT 1", {}, psycopg.OperationalError("connection refused"))
     assert not is_unavailable(deadlock)
     assert is_unavailable(refused)
+
+
+@pytest.mark.parametrize("workers", ["2", "4"])
+def test_production_refuses_per_worker_rate_limit_counts_under_several_workers(tmp_path, workers):
+    env = {"APP_ENV": "production", "SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgresql://u@db.example.com/app",
+           "WEB_CONCURRENCY": workers}
+    with pytest.raises(ConfigError) as caught:
+        Config(env, tmp_path)
+    assert caught.value.setting == "RATELIMIT_STORAGE_URI"
+    assert Config({**env, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}, tmp_path)
+    assert Config({**env, "WEB_CONCURRENCY": "1"}, tmp_path)  # one process: memory:// is shared by all of it
+    assert Config({**env, "APP_ENV": "development"}, tmp_path)
+
+
+def test_gunicorn_refuses_to_start_with_memory_counts_in_production_with_one_line(tmp_path):
+    env = {"APP_ENV": "production", "SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgresql://u@127.0.0.1:1/app",
+           "WEB_CONCURRENCY": "2", "PORT": "0"}
+    result = start([str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "app:app"], env)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "RATELIMIT_STORAGE_URI" in lines[0]

@@ -25,7 +25,7 @@ import psycopg
 import pytest
 import requests
 
-from support.processes import Gunicorn, PgBouncer, PostgresCluster, shared_dir
+from support.processes import Gunicorn, PgBouncer, PostgresCluster, require_redis, shared_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every request must be answered within this (README: "Faults"): generous, to catch a hang.
@@ -144,7 +144,8 @@ def stack():
     env = {"APP_ENV": "production", "SECRET_KEY": secret_key, "DATABASE_URL": bouncer.url("postgres"),
            "DATABASE_URL_UNPOOLED": cluster.url("postgres"), "DB_CONNECT_TIMEOUT": "2",
            "DB_STATEMENT_TIMEOUT_MS": "2000", "DB_POOL_TIMEOUT": "2", "LOG_LEVEL": "WARNING",
-           "RATELIMIT_API": "100000 per minute"}
+           "RATELIMIT_API": "100000 per minute", "RATELIMIT_STORAGE_URI": require_redis(),
+           "RATELIMIT_KEY_PREFIX": f"tm-faults-{secrets.token_hex(4)}"}
     subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "app", "db", "upgrade"], cwd=ROOT,
                    env={**os.environ, **env}, check=True, capture_output=True)
     server = Gunicorn(env, workers=2, threads=4).start()

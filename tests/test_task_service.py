@@ -143,6 +143,32 @@ def test_toggle_completes_and_reopens_a_task(alice, row):
     assert row(task.id)["completed"] is False
 
 
+def test_set_completed_sets_the_state_asked_for_and_asking_again_writes_nothing(alice, row):
+    task = tasks.create_task(alice.id, {"title": "t"})
+    done = tasks.set_completed(alice.id, task.id, True)
+    again = tasks.set_completed(alice.id, task.id, True)
+    assert (done.completed, done.version) == (True, 2)
+    assert (again.completed, again.version, again.completed_at) == (True, 2, done.completed_at)
+    assert tasks.set_completed(alice.id, task.id, False).completed is False
+    assert row(task.id)["completed"] is False
+
+
+@pytest.mark.parametrize("value", ["true", 1, None])
+def test_set_completed_takes_only_true_or_false(alice, row, value):
+    task = tasks.create_task(alice.id, {"title": "t"})
+    with pytest.raises(ValidationError):
+        tasks.set_completed(alice.id, task.id, value)
+    assert row(task.id)["completed"] is False
+
+
+def test_nobody_can_set_another_users_task_completed(alice, bob, row):
+    task = tasks.create_task(alice.id, {"title": "t"})
+    for state in (True, False):
+        with pytest.raises(NotFound):
+            tasks.set_completed(bob.id, task.id, state)
+    assert row(task.id)["completed"] is False
+
+
 def test_delete_removes_the_task(alice, row):
     task = tasks.create_task(alice.id, {"title": "t"})
     assert tasks.delete_task(alice.id, task.id) is None

@@ -21,21 +21,9 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
-from support.processes import Gunicorn, PgBouncer, unavailable
+from support.processes import REDIS_URL, Gunicorn, PgBouncer, require_redis
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def require_redis() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError:
-        unavailable("Redis is not running on 127.0.0.1:6379 (start redis-server)")
-
-
 @pytest.fixture(scope="module")
 def instances(databases, server_url):
     require_redis()

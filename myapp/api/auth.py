@@ -7,18 +7,12 @@ when the credentials are not valid, so that made-up tokens cannot dodge the limi
 """
 from __future__ import annotations
 
-import math
-import time
-from functools import cache
-
-from flask import current_app, g, request
-from flask_limiter.util import get_remote_address
+from flask import g, request
 from flask_login import current_user
-from limits import RateLimitItem, parse
-from werkzeug.exceptions import TooManyRequests
 
+from .. import ratelimits
 from ..errors import Forbidden, InvalidCredentials
-from ..extensions import csrf, limiter
+from ..extensions import csrf
 from ..services import tokens
 from . import bp
 
@@ -37,26 +31,6 @@ def _bearer_secret() -> str | None:
     return secret.strip()
 
 
-@cache
-def _budget(limit: str) -> RateLimitItem:
-    return parse(limit)
-
-
-def _spend(key: str) -> None:
-    """One call against the budget of `key`; 429 (with Retry-After) when it is used up.
-
-    The limit's storage (RATELIMIT_STORAGE_URI) is Flask-Limiter's, asked directly:
-    one increment per call, and the window's reset only when refusing.
-    """
-    if not (current_app.config["RATELIMIT_ENABLED"] and limiter.enabled):
-        return
-    item = _budget(current_app.config["RATELIMIT_API"])
-    identity = (current_app.config["RATELIMIT_KEY_PREFIX"], key, "api")
-    if not limiter.limiter.hit(item, *identity):
-        reset_at = limiter.limiter.get_window_stats(item, *identity).reset_time
-        raise TooManyRequests(retry_after=max(1, math.ceil(reset_at - time.time())))
-
-
 @bp.before_request
 def authenticate() -> None:
     if request.endpoint in PUBLIC_ENDPOINTS:
@@ -71,10 +45,10 @@ def authenticate() -> None:
         else:
             raise InvalidCredentials("Sign in, or send Authorization: Bearer <token>.")
     except InvalidCredentials:
-        _spend(f"api-address:{get_remote_address()}")
+        ratelimits.spend("RATELIMIT_API", "api-address", ratelimits.client_address())
         raise
     g.api_user = user  # for the views, and the user_id of this request's log line
-    _spend(f"api-user:{user.id}")
+    ratelimits.spend("RATELIMIT_API", "api-user", str(user.id))
     if scope is None:
         csrf.protect()  # a session call: unsafe methods need the page's CSRF token, else 403 CSRF_FAILED
     elif scope != "write" and request.method not in SAFE_METHODS:

@@ -7,34 +7,16 @@ its owner out anywhere else.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_limiter.util import get_remote_address
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from .. import ratelimits
 from ..errors import InvalidCredentials, NotFound, ValidationError
-from ..extensions import limiter
 from ..forms import SignInForm, SignUpForm, show_errors
 from ..security import local_path
 from ..services import signins, users
 from . import bp
-
-
-def _configured(name: str):
-    return lambda: current_app.config[name]
-
-
-def _account_and_address() -> str:
-    # Hashed: the limiter logs its keys, and logs carry no email addresses.
-    account = hashlib.sha256(users.normalise_email(request.form.get("email")).encode()).hexdigest()[:32]
-    return f"{account}|{get_remote_address()}"
-
-
-per_address = limiter.shared_limit(_configured("RATELIMIT_SIGNIN_PER_ADDRESS"), scope="auth-address",
-                                   methods=["POST"])
-per_account = limiter.limit(_configured("RATELIMIT_SIGNIN_PER_ACCOUNT"), key_func=_account_and_address,
-                            methods=["POST"])
 
 
 def _next_page() -> str:
@@ -58,12 +40,12 @@ def _form_page(template: str, form, **context):
 
 
 @bp.route("/sign-up", methods=["GET", "POST"])
-@per_address
 def sign_up():
     if current_user.is_authenticated:
         return redirect(_next_page())
     form = SignUpForm()
     if request.method == "POST":
+        ratelimits.spend_sign_up_attempt()
         try:
             user = users.create_user(form.email.data, form.password.data, form.timezone.data or "UTC")
         except ValidationError as error:
@@ -76,13 +58,12 @@ def sign_up():
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@per_address
-@per_account
 def sign_in():
     if current_user.is_authenticated:
         return redirect(_next_page())
     form = SignInForm()
     if request.method == "POST":
+        ratelimits.spend_sign_in_attempt(form.email.data)
         try:
             account = signins.sign_in(form.email.data, form.password.data, _user_agent(), form.remember.data)
         except InvalidCredentials as error:

@@ -8,6 +8,7 @@ import orjson
 from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, logout_user
 
+from .. import ratelimits
 from ..errors import ValidationError
 from ..forms import DeleteAccountForm, PasswordForm, TimezoneForm, TokenForm, optional_int, show_errors
 from ..services import export as exports
@@ -47,6 +48,7 @@ def account():
 @login_required
 def change_password():
     form = PasswordForm()
+    ratelimits.spend_password_check(current_user.email)
     try:
         users.change_password(current_user.id, form.current_password.data, form.new_password.data,
                               keep_sign_in=current_user.sign_in_id, revoke_tokens=form.revoke_tokens.data)
@@ -80,6 +82,7 @@ def create_token():
     form = TokenForm()
     try:
         if not _recently_authenticated():
+            ratelimits.spend_password_check(current_user.email)
             signins.confirm_password(current_user.id, current_user.sign_in_id, form.password.data)
         token, secret = tokens.create_token(current_user.id, form.name.data, form.scope.data,
                                             optional_int(form.expires_in_days.data))
@@ -124,6 +127,7 @@ def export():
 @login_required
 def delete_account():
     form = DeleteAccountForm()
+    ratelimits.spend_password_check(current_user.email)
     try:
         users.delete_account(current_user.id, form.password.data)
     except ValidationError as error:

@@ -8,10 +8,16 @@ the page in place.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, urlsplit
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (abort, current_app, flash, get_template_attribute, jsonify, redirect, render_template, request,
+                   url_for)
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from ..errors import Conflict, ValidationError
 from ..forms import EditTaskForm, TaskForm, show_errors
@@ -43,11 +49,59 @@ def _counts() -> dict:
     return {"active": counts.active, "completed": counts.completed, "total": counts.total}
 
 
-def _task_list(params: dict[str, str], form: TaskForm, status: int = 200):
+@dataclass(frozen=True)
+class RowContext:
+    """What every row of a task list shares, worked out once per page, so that a row
+    renders without a url_for, a csrf_token() or an icon macro of its own."""
+
+    csrf: str
+    return_to: str  # the list the row's actions come back to
+    return_query: str  # the same, as the query string of the edit and delete links
+    tasks_url: str  # "/tasks/": a task's URLs are this, its id and the action
+    tag_url: str  # "/?tag=": the list of a tag is this and the tag
+    today: date
+    icons: dict[str, Markup]
+
+    @classmethod
+    def for_list(cls, return_to: str, today: date) -> RowContext:
+        return cls(csrf=generate_csrf(), return_to=return_to, return_query=urlencode({"return_to": return_to}),
+                   tasks_url=url_for("pages.index") + "tasks/", tag_url=url_for("pages.index", tag=""),
+                   today=today, icons=row_icons())
+
+
+# Markup that is the same on every page, rendered by its macro once per process (and
+# template environment), not once per row or per page.
+
+@cache
+def _icons(_environment_id: int) -> dict[str, Markup]:
+    icon = get_template_attribute("macros.html", "icon")
+    return {name: icon(name, "chip-icon" if name != "check" else "check-icon") for name in ("check", "calendar", "flag")}
+
+
+def row_icons() -> dict[str, Markup]:
+    return _icons(id(current_app.jinja_env))
+
+
+@cache
+def _blank_add_task_form(_environment_id: int) -> Markup:
+    return get_template_attribute("pages/_task.html", "add_task_form")(TaskForm(formdata=None))
+
+
+def blank_add_task_form() -> Markup:
+    return _blank_add_task_form(id(current_app.jinja_env))
+
+
+def render_row(task) -> str:
+    """One row alone, as the list shows it (for the script's in-place updates)."""
+    row = get_template_attribute("pages/_task.html", "task_row")
+    return row(task, RowContext.for_list(return_to(), today_in(current_user.timezone)))
+
+
+def _task_list(params: dict[str, str], form: TaskForm | None = None, status: int = 200):
+    """The list page; with `form` (what the user typed, and its errors) in the add box."""
     user = current_user
     page = tasks.list_tasks(user.id, {**params, "limit": PAGE_SIZE}, user.timezone)
     here = url_for("pages.index", **params)
-    form.return_to.data = here
 
     def list_url(**changes) -> str:
         """This list with some filters changed; a new filter starts again at the top."""
@@ -55,7 +109,9 @@ def _task_list(params: dict[str, str], form: TaskForm, status: int = 200):
 
     return render_template(
         "pages/index.html", page=page, params=params, form=form, here=here, list_url=list_url,
-        counts=tasks.count_tasks(user.id), tags=tasks.list_tags(user.id), today=today_in(user.timezone),
+        add_task_fields=None if form else blank_add_task_form(),
+        sidebar=tasks.sidebar(user.id),
+        rows=RowContext.for_list(here, today_in(user.timezone)),
     ), status
 
 
@@ -65,7 +121,7 @@ def index():
         return render_template("pages/landing.html")
     params = list_params(request.args)
     try:
-        return _task_list(params, TaskForm())
+        return _task_list(params)
     except ValidationError as error:  # a hand-edited or outdated filter in the URL
         for message in error.details.values():
             flash(message, "error")
@@ -90,12 +146,17 @@ def create():
 @bp.post("/tasks/<task_id>/toggle")
 @login_required
 def toggle(task_id):
-    task = tasks.toggle_task(current_user.id, task_id)
+    # The form says which state it wants, so a double submit or a second tab cannot undo it.
+    wanted = request.form.get("completed")
+    if wanted not in ("true", "false", None):
+        abort(400, "This form asks for an unknown state. Reload the page and try again.")
+    if wanted is None:  # a page from before the form said so
+        task = tasks.toggle_task(current_user.id, task_id)
+    else:
+        task = tasks.set_completed(current_user.id, task_id, wanted == "true")
     message = f"“{task.title}” is done." if task.completed else f"“{task.title}” is open again."
     if wants_json():
-        row = render_template("pages/_task.html", task=task, return_to=return_to(),
-                              today=today_in(current_user.timezone))
-        return jsonify(message=message, completed=task.completed, html=row, counts=_counts())
+        return jsonify(message=message, completed=task.completed, html=render_row(task), counts=_counts())
     flash(message, "success")
     return redirect(return_to())
 

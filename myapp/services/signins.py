@@ -18,6 +18,7 @@ from sqlalchemy.engine import Row
 from ..errors import InvalidCredentials, NotFound, ValidationError
 from ..extensions import db
 from ..models import SignIn, User
+from .compiled import Compiled
 from .operations import operation
 from .users import ACCOUNT_COLUMNS, U, Account, account, hasher, normalise_email, verify_password
 
@@ -70,7 +71,7 @@ def start(user_id: uuid.UUID, user_agent: str = "", remember: bool = False) -> A
 # Built once, like tokens._AUTHENTICATE: the lookup every page request makes, which also
 # moves last_seen_at when it is over a minute old.
 _ALIVE = (S.id == bindparam("cookie_sign_in"), S.last_seen_at > func.now() - LIFETIME)
-_LOAD = (
+_LOAD = Compiled(
     select(*ACCOUNT_COLUMNS, S.id.label("sign_in_id"), S.authenticated_at)
     .join_from(SignIn, User, U.id == S.user_id).where(*_ALIVE)
     .add_cte(update(SignIn).where(*_ALIVE, S.last_seen_at < func.now() - LAST_SEEN_PRECISION)
@@ -84,7 +85,7 @@ def load(sign_in_id: Any) -> Account | None:
     sign_in_uuid = _uuid(sign_in_id)
     if sign_in_uuid is None:
         return None
-    row = db.session.execute(_LOAD, {"cookie_sign_in": sign_in_uuid}).first()
+    row = _LOAD.first(cookie_sign_in=sign_in_uuid)
     return account(row) if row else None
 
 

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (Date, Text, and_, bindparam, cast, delete, false, func, insert, literal_column, select, tuple_,
-                        update)
+from sqlalchemy import (Date, Text, and_, bindparam, cast, delete, false, func, insert, literal_column, select, true,
+                        tuple_, update)
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Row
 
 from ..database import rollback
@@ -27,6 +28,7 @@ from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..models import TagCount, Task, TaskCount
 from . import cursor as cursors
+from .compiled import Compiled
 from .operations import operation
 from .timezones import today_in
 from .validation import TaskCreate, TaskQuery, TaskUpdate, parse, version
@@ -82,16 +84,43 @@ def _owned(user_id, task_id):
     return and_(T.id == _task_uuid(task_id), T.user_id == user_id)
 
 
+# The statements every request runs, compiled once (services.compiled); values by name.
+_OWNED = and_(T.id == bindparam("task"), T.user_id == bindparam("owner"))
+_FIELDS = tuple(TaskCreate.model_fields)
+_CREATE = Compiled(insert(Task).values(user_id=bindparam("owner"), **{
+    name: bindparam(f"new_{name}", type_=T[name].type) for name in _FIELDS}).returning(*TASK_COLUMNS))
+_GET = Compiled(select(*TASK_COLUMNS).where(_OWNED))
+_TOGGLE = {versioned: Compiled(update(Task).where(_OWNED, T.version == bindparam("expected") if versioned else true())
+                               .values(completed=~T.completed).returning(*TASK_COLUMNS))
+           for versioned in (False, True)}
+_SET_COMPLETED = Compiled(update(Task).where(_OWNED, T.completed != bindparam("done", type_=T.completed.type))
+                          .values(completed=bindparam("done")).returning(*TASK_COLUMNS))
+_DELETE = {versioned: Compiled(delete(Task).where(_OWNED, T.version == bindparam("expected") if versioned else true())
+                               .returning(T.id))
+           for versioned in (False, True)}
+_MY_COUNTS = TaskCount.user_id == bindparam("owner")
+_MY_TAGS = (TagCount.user_id == bindparam("owner"), TagCount.count > 0)
+_COUNTS = Compiled(select(TaskCount.active, TaskCount.completed).where(_MY_COUNTS))
+_TAGS = Compiled(select(TagCount.tag, TagCount.count).where(*_MY_TAGS).order_by(TagCount.tag))
+# Everything the list page's sidebar shows, in one round trip.
+_SIDEBAR = Compiled(select(
+    func.coalesce(select(TaskCount.active).where(_MY_COUNTS).scalar_subquery(), 0).label("active"),
+    func.coalesce(select(TaskCount.completed).where(_MY_COUNTS).scalar_subquery(), 0).label("completed"),
+    select(func.coalesce(func.json_agg(aggregate_order_by(func.json_build_array(TagCount.tag, TagCount.count),
+                                                          TagCount.tag)), literal_column("'[]'::json")))
+    .where(*_MY_TAGS).scalar_subquery().label("tags"),
+))
+
+
 @operation("task.create")
 def create_task(user_id: uuid.UUID, data: Mapping[str, Any]) -> Row:
-    values = parse(TaskCreate, data)
-    return db.session.execute(insert(Task).values(user_id=user_id, **values.model_dump())
-                              .returning(*TASK_COLUMNS)).one()
+    values = parse(TaskCreate, data).model_dump()
+    return _CREATE.first(owner=user_id, **{f"new_{name}": values[name] for name in _FIELDS})
 
 
 @operation("task.get")
 def get_task(user_id: uuid.UUID, task_id: Any) -> Row:
-    task = db.session.execute(select(*TASK_COLUMNS).where(_owned(user_id, task_id))).first()
+    task = _GET.first(task=_task_uuid(task_id), owner=user_id)
     if task is None:
         raise NotFound("Task not found.")
     return task
@@ -109,7 +138,7 @@ def _write_returning(user_id, task_id, expected_version, values: dict) -> Row:
 
 
 def _raise_missing_or_stale(user_id, task_id):
-    current = db.session.execute(select(*TASK_COLUMNS).where(_owned(user_id, task_id))).first()
+    current = _GET.first(task=_task_uuid(task_id), owner=user_id)
     rollback()
     if current is None:
         raise NotFound("Task not found.")
@@ -123,19 +152,34 @@ def update_task(user_id: uuid.UUID, task_id: Any, data: Mapping[str, Any],
     return _write_returning(user_id, task_id, version(expected_version), changes)
 
 
+def _by_version(statements: dict, user_id, task_id, expected_version):
+    """Run the plain or the version-checked form of a write; NotFound or Conflict when it hit nothing."""
+    expected = version(expected_version)
+    row = statements[expected is not None].first(task=_task_uuid(task_id), owner=user_id, expected=expected)
+    if row is None:
+        _raise_missing_or_stale(user_id, task_id)
+    return row
+
+
 @operation("task.toggle")
 def toggle_task(user_id: uuid.UUID, task_id: Any, expected_version: int | None = None) -> Row:
-    return _write_returning(user_id, task_id, version(expected_version), {"completed": ~T.completed})
+    return _by_version(_TOGGLE, user_id, task_id, expected_version)
+
+
+@operation("task.set_completed")
+def set_completed(user_id: uuid.UUID, task_id: Any, completed: bool) -> Row:
+    """Mark the task done or not done: asking twice for the same state changes nothing more."""
+    if not isinstance(completed, bool):
+        raise ValidationError(details={"completed": "Must be true or false."})
+    task = _SET_COMPLETED.first(task=_task_uuid(task_id), owner=user_id, done=completed)
+    if task is None:  # already in that state (nothing written), or not the caller's
+        task = get_task(user_id, task_id)
+    return task
 
 
 @operation("task.delete")
 def delete_task(user_id: uuid.UUID, task_id: Any, expected_version: int | None = None) -> None:
-    condition = _owned(user_id, task_id)
-    expected = version(expected_version)
-    if expected is not None:
-        condition = and_(condition, T.version == expected)
-    if db.session.execute(delete(Task).where(condition).returning(T.id)).first() is None:
-        _raise_missing_or_stale(user_id, task_id)
+    _by_version(_DELETE, user_id, task_id, expected_version)
 
 
 @operation("task.clear_completed")
@@ -146,17 +190,27 @@ def clear_completed(user_id: uuid.UUID) -> int:
 @operation("task.counts")
 def count_tasks(user_id: uuid.UUID) -> Counts:
     """Read from task_counts (kept by a trigger): no scan of the user's tasks."""
-    row = db.session.execute(select(TaskCount.active, TaskCount.completed)
-                             .where(TaskCount.user_id == user_id)).first()
+    row = _COUNTS.first(owner=user_id)
     return Counts(row.active, row.completed) if row else Counts(0, 0)
+
+
+@dataclass(frozen=True)
+class Sidebar:
+    counts: Counts
+    tags: list[tuple[str, int]]  # (tag, tasks carrying it), alphabetically
+
+
+@operation("task.sidebar")
+def sidebar(user_id: uuid.UUID) -> Sidebar:
+    """The counts and tags the list page shows beside the list, read in one statement from
+    the tables the triggers keep (no scan of the user's tasks)."""
+    row = _SIDEBAR.first(owner=user_id)
+    return Sidebar(Counts(row.active, row.completed), [(tag, count) for tag, count in row.tags])
 
 
 @operation("task.tags")
 def list_tags(user_id: uuid.UUID) -> list[tuple[str, int]]:
-    rows = db.session.execute(select(TagCount.tag, TagCount.count)
-                              .where(TagCount.user_id == user_id, TagCount.count > 0)
-                              .order_by(TagCount.tag))
-    return [(row.tag, row.count) for row in rows]
+    return [(row.tag, row.count) for row in _TAGS.rows(owner=user_id)]
 
 
 # Each filter of a list, with its value as a parameter (list_tasks binds them).
@@ -215,8 +269,8 @@ def _list_statement(sort: str, filters: frozenset[str], cursor: str | None):
     read_descending = descending != backwards
     order = [key.desc() if read_descending else key.asc() for key in keys]
     # The sort keys ride along as text after the task's columns, for the cursors.
-    return (select(*TASK_COLUMNS, *(cast(key, Text).label(f"key{i}") for i, key in enumerate(keys)))
-            .where(*conditions).order_by(*order).limit(bindparam("limit")))
+    return Compiled(select(*TASK_COLUMNS, *(cast(key, Text).label(f"key{i}") for i, key in enumerate(keys)))
+                    .where(*conditions).order_by(*order).limit(bindparam("limit")))
 
 
 @operation("task.list")
@@ -237,7 +291,7 @@ def list_tasks(user_id: uuid.UUID, params: Mapping[str, Any], tz: str = "UTC") -
     if position is not None:
         values.update({f"key{i}": key for i, key in enumerate(position.keys)})
     try:
-        rows = db.session.execute(statement, values).all()
+        rows = statement.rows(**values)
     except sa_exc.DataError:  # a well-formed cursor whose keys are not values of the sort
         raise ValidationError(details={"cursor": "Invalid cursor: start again from the first page."}) from None
 

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Row
 from ..errors import InvalidCredentials, NotFound, ValidationError
 from ..extensions import db
 from ..models import TOKEN_SCOPES, ApiToken, User
+from .compiled import Compiled
 from .operations import operation
 from .users import ACCOUNT_COLUMNS, U, Account, account
 
@@ -91,7 +92,7 @@ class Caller:
 # Built once (a statement of this size costs more to build than to run); the same
 # statement records the token's last use, at most once a minute.
 _VALID = (K.token_hash == bindparam("secret_sha256"), or_(K.expires_at.is_(None), K.expires_at > func.now()))
-_AUTHENTICATE = (
+_AUTHENTICATE = Compiled(
     select(*ACCOUNT_COLUMNS, K.id.label("token_id"), K.scope)
     .join_from(ApiToken, User, U.id == K.user_id).where(*_VALID)
     .add_cte(update(ApiToken).where(*_VALID, or_(K.last_used_at.is_(None),
@@ -106,7 +107,7 @@ def authenticate_token(secret: str) -> Caller:
     expired). One round trip, its last use recorded by the same statement."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         raise InvalidCredentials("Invalid or expired token.")
-    row = db.session.execute(_AUTHENTICATE, {"secret_sha256": _hash(secret)}).first()
+    row = _AUTHENTICATE.first(secret_sha256=_hash(secret))
     if row is None:
         raise InvalidCredentials("Invalid or expired token.")
     return Caller(account(row), row.token_id, row.scope)

@@ -9,7 +9,7 @@ import pytest
 from conftest import make_app
 from support.processes import served_in_thread
 
-from myapp.extensions import db, limiter
+from myapp.extensions import db
 from myapp.services import tasks, tokens
 
 
@@ -53,6 +53,3 @@ def server(app, app_database_url):
         yield url
     with served.app_context():
         db.engine.dispose()
-    # One Limiter object serves every app in the process and keeps the settings of the
-    # last init_app(): give the shared test app its own (rate limits off) back.
-    limiter.init_app(app)

@@ -9,7 +9,7 @@ from conftest import make_app
 from sqlalchemy import exc
 from support.processes import free_port
 
-from myapp.extensions import db, limiter
+from myapp.extensions import db
 from myapp.services import tasks, tokens
 
 pytestmark = pytest.mark.pooled
@@ -199,9 +199,6 @@ def limited_app(app, app_database_url):
     yield limited
     with limited.app_context():
         db.engine.dispose()
-    # One Limiter object serves every app in the process and keeps the settings of the
-    # last init_app(): give the shared test app its own (rate limits off) back.
-    limiter.init_app(app)
 
 
 def secret_for(user, scope="write") -> str:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 from conftest import make_app
+from sqlalchemy import text
 from support.pages import PASSWORD, post, sign_in
 
-from myapp.extensions import db, limiter
+from myapp.extensions import db
 from myapp.services import users
 
 HOME, AWAY = {"REMOTE_ADDR": "203.0.113.7"}, {"REMOTE_ADDR": "198.51.100.9"}
@@ -21,9 +22,6 @@ def limited_app(app, database_url):
     yield limited
     with limited.app_context():
         db.engine.dispose()
-    # One Limiter object serves every app in the process and keeps the settings of the
-    # last init_app(): give the shared test app its own (rate limits off) back.
-    limiter.init_app(app)
 
 
 def test_the_sixth_quick_wrong_password_for_one_account_from_one_address_gets_429(limited_app):
@@ -84,3 +82,37 @@ def test_showing_the_forms_is_not_limited(limited_app):
     client = limited_app.test_client()
     for _ in range(12):
         assert client.get("/sign-in", environ_base=HOME).status_code == 200
+
+
+@pytest.mark.parametrize(("path", "field"), [
+    ("/account/password", "current_password"),
+    ("/account/delete", "password"),
+])
+def test_password_checks_on_account_forms_share_the_sign_in_limit_of_the_account(limited_app, path, field):
+    client = limited_app.test_client()
+    assert sign_in(client, "carol@example.com", environ_base=HOME).status_code == 302  # 1 of 5
+    statuses = [post(client, path, {field: "a wrong guess", "new_password": "another new one"},
+                     environ_base=HOME).status_code for _ in range(5)]
+    assert statuses == [422] * 4 + [429]
+    # The owner elsewhere is not locked out, and nothing was changed or deleted meanwhile.
+    assert sign_in(limited_app.test_client(), "carol@example.com", environ_base=AWAY).status_code == 302
+
+
+def test_a_token_that_asks_for_the_password_is_limited_too(limited_app):
+    client = limited_app.test_client()
+    assert sign_in(client, "carol@example.com", environ_base=HOME).status_code == 302
+    with limited_app.app_context():
+        db.session.execute(text("UPDATE sign_ins SET authenticated_at = now() - interval '1 hour'"))
+        db.session.remove()
+    statuses = [post(client, "/account/tokens", {"name": "t", "scope": "write", "password": "guess"},
+                     environ_base=HOME).status_code for _ in range(5)]
+    assert statuses == [422] * 4 + [429]
+
+
+def test_answers_below_the_limit_carry_no_rate_limit_headers(limited_app):
+    client = limited_app.test_client()
+    for response in (client.get("/sign-in", environ_base=HOME), sign_in(client, "carol@example.com",
+                                                                          environ_base=HOME),
+                     client.get("/no-such-page", environ_base=HOME)):
+        assert "Retry-After" not in response.headers
+        assert not [name for name in response.headers.keys() if name.lower().startswith("x-ratelimit")]

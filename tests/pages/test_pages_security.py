@@ -87,7 +87,7 @@ def test_session_cookies_are_http_only_and_same_site_lax(client, user):
 
 
 def test_in_production_cookies_are_secure_and_https_is_pinned(database_url):
-    production = make_app(database_url, env={"APP_ENV": "production", "SECRET_KEY": "x" * 40})
+    production = make_app(database_url, env={"APP_ENV": "production", "SECRET_KEY": "x" * 40, "WEB_CONCURRENCY": 1})
     try:
         with production.app_context():
             from myapp.services import users
@@ -136,7 +136,7 @@ def test_an_unexpected_failure_is_the_500_page_without_details(signed_in, monkey
     def broken(*_args, **_kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("myapp.services.tasks.count_tasks", broken)
+    monkeypatch.setattr("myapp.services.tasks.sidebar", broken)
     response = signed_in.get("/")
     assert_site_error_page(response, 500, "This is on our side")
     assert "secret internals" not in response.get_data(as_text=True)

@@ -94,7 +94,7 @@ def test_a_blank_title_is_shown_next_to_the_field_with_the_other_input_kept(sign
     assert "keep me</textarea>" in html
     assert 'value="2030-05-01"' in html and 'value="work home"' in html
     assert '<option selected value="medium">' in html
-    assert '<input id="return_to" name="return_to" type="hidden" value="/?status=active">' in html
+    assert '<input type="hidden" name="return_to" value="/?status=active">' in html
     assert sql("SELECT count(*) FROM tasks") == [(0,)]
 
 
@@ -121,6 +121,28 @@ def test_toggling_marks_done_and_returns_to_the_same_list(signed_in, task, sql):
     assert response.headers["Location"] == "/?status=active&q=report"
     assert sql("SELECT completed FROM tasks") == [(True,)]
     post(signed_in, f"/tasks/{task.id}/toggle")
+    assert sql("SELECT completed FROM tasks") == [(False,)]
+
+
+def test_the_toggle_form_asks_for_a_state_so_a_double_submit_does_not_undo_it(signed_in, task, sql):
+    html = signed_in.get("/").get_data(as_text=True)
+    assert '<input type="hidden" name="completed" value="true">' in html
+    for _ in range(2):  # the same form sent twice (a double click without JavaScript, a second tab)
+        post(signed_in, f"/tasks/{task.id}/toggle", {"completed": "true"})
+    assert sql("SELECT completed, version FROM tasks") == [(True, 2)]
+    assert '<input type="hidden" name="completed" value="false">' in signed_in.get("/").get_data(as_text=True)
+    post(signed_in, f"/tasks/{task.id}/toggle", {"completed": "false"})
+    assert sql("SELECT completed FROM tasks") == [(False,)]
+
+
+def test_a_toggle_asking_for_an_unknown_state_is_refused(signed_in, task, sql):
+    assert post(signed_in, f"/tasks/{task.id}/toggle", {"completed": "maybe"}).status_code == 400
+    assert sql("SELECT completed, version FROM tasks") == [(False, 1)]
+
+
+def test_toggling_another_users_task_by_state_is_not_found(signed_in, other_user, make_task, sql):
+    theirs = make_task(other_user, "Bob's")
+    assert post(signed_in, f"/tasks/{theirs.id}/toggle", {"completed": "true"}).status_code == 404
     assert sql("SELECT completed FROM tasks") == [(False,)]
 
 

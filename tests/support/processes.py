@@ -24,6 +24,20 @@ def unavailable(reason: str):
     pytest.skip(reason)
 
 
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def require_redis() -> str:
+    """The machine's Redis (rate-limit counts shared by workers and instances); skip without it (fail under CI)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError:
+        unavailable("Redis is not running on 127.0.0.1:6379 (start redis-server)")
+    return REDIS_URL
+
+
 def require(tool: str, package: str) -> str:
     """The path of a Debian-packaged tool; skip without it (fail under CI)."""
     path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/usr/bin")
