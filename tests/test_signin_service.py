@@ -1,4 +1,4 @@
-"""Sign-ins kept on the server, on a real PostgreSQL: made at sign-in, checked by the one
+"""Sign-ins kept on the server, on a real PostgreSQL: made at sign-in, checked by the
 statement that loads the user, ended by signing out or a password change."""
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_load_of_a_malformed_or_unknown_sign_in_is_none(app, sign_in_id):
     assert signins.load(sign_in_id) is None
 
 
-def test_last_seen_moves_at_most_once_a_minute_by_the_load_itself(app, alice, sql):
+def test_last_seen_moves_at_most_once_a_minute(app, alice, sql):
     started = signins.start(alice.id)
     sql("UPDATE sign_ins SET last_seen_at = now() - interval '5 minutes'")
     seen = []

@@ -1,9 +1,9 @@
 """Sign-ins: one server-side record per signed-in browser.
 
-The session and remember-me cookies name a sign-in; every page request loads the
-user through it (load: one statement, which also moves `last_seen_at` at most once a
-minute). Signing out deletes it, so a copied cookie stops working at once; a password
-change deletes all but the current one; the account page lists them and can end any.
+The session and remember-me cookies name a sign-in; every page request loads the user
+through it (load: one statement; `last_seen_at` is written at most once a minute).
+Signing out deletes it, so a copied cookie stops working at once; a password change
+deletes all but the current one; the account page lists them and can end any.
 """
 from __future__ import annotations
 
@@ -68,25 +68,30 @@ def start(user_id: uuid.UUID, user_agent: str = "", remember: bool = False) -> A
     return account(row)
 
 
-# Built once, like tokens._AUTHENTICATE: the lookup every page request makes, which also
-# moves last_seen_at when it is over a minute old.
-_ALIVE = (S.id == bindparam("cookie_sign_in"), S.last_seen_at > func.now() - LIFETIME)
-_LOAD = Compiled(
-    select(*ACCOUNT_COLUMNS, S.id.label("sign_in_id"), S.authenticated_at)
-    .join_from(SignIn, User, U.id == S.user_id).where(*_ALIVE)
-    .add_cte(update(SignIn).where(*_ALIVE, S.last_seen_at < func.now() - LAST_SEEN_PRECISION)
-             .values(last_seen_at=func.now()).cte("seen"))
-)
+# The lookup every page request makes, compiled once (see tokens._AUTHENTICATE).
+_NOT_SEEN_LATELY = S.last_seen_at < func.now() - LAST_SEEN_PRECISION  # by the database's clock
+_LOAD = Compiled(select(*ACCOUNT_COLUMNS, S.id.label("sign_in_id"), S.authenticated_at,
+                        _NOT_SEEN_LATELY.label("not_seen_lately"))
+                 .join_from(SignIn, User, U.id == S.user_id)
+                 .where(S.id == bindparam("cookie_sign_in"), S.last_seen_at > func.now() - LIFETIME))
+# At most once a minute per sign-in; conditional, so that concurrent requests write once too.
+_RECORD_SEEN = Compiled(update(SignIn).where(S.id == bindparam("seen_sign_in"), _NOT_SEEN_LATELY)
+                        .values(last_seen_at=func.now()))
 
 
 @operation("signin.load")
 def load(sign_in_id: Any) -> Account | None:
-    """The signed-in user of this sign-in, or None when it has ended. One round trip."""
+    """The signed-in user of this sign-in, or None when it has ended. One round trip; when
+    it was last seen is recorded at most once a minute."""
     sign_in_uuid = _uuid(sign_in_id)
     if sign_in_uuid is None:
         return None
     row = _LOAD.first(cookie_sign_in=sign_in_uuid)
-    return account(row) if row else None
+    if row is None:
+        return None
+    if row.not_seen_lately:
+        _RECORD_SEEN.rows(seen_sign_in=sign_in_uuid)
+    return account(row)
 
 
 @operation("signin.confirm_password")
