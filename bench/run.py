@@ -3,12 +3,14 @@
 Seeds one user with 1,000 tasks and one with 100,000 (tags, due dates, descriptions),
 serves the app as production runs it (gunicorn, 2 workers, request logs on, API rate
 limits on with their counts in Redis) and the baseline (bench/baseline_app.py) under the
-same gunicorn settings, and drives each endpoint with wrk on loopback: the app, then the
-baseline, back to back, in three interleaved rounds. Per endpoint it prints the medians of
-requests per second, p50 and p99 latency, the app/baseline ratio of requests per second,
-and the round trips to PostgreSQL per request (counted on the wire, in-process).
+same gunicorn settings, and drives each endpoint with wrk on loopback: the app and the
+baseline back to back (in alternating one-second slices, so that the machine's slower
+and faster spells fall on both alike), in three interleaved rounds. Per endpoint it
+prints the medians over the rounds of requests per second, p50 and p99 latency, the
+app/baseline ratio of requests per second, and the round trips to PostgreSQL per
+request (counted on the wire, in-process).
 
-    bash bench/run.sh [--duration 5] [--rounds 3] [--connections 32]
+    bash bench/run.sh [--duration 6] [--rounds 3] [--connections 32] [--only TEXT]
 
 Database: BENCH_DATABASE_URL, else TEST_DATABASE_URL, else an embedded PostgreSQL under
 instance/bench-pgdata; a database of its own is created there and dropped at the end.
@@ -17,6 +19,7 @@ Redis: BENCH_REDIS_URL, else 127.0.0.1:6379, else a redis-server of its own.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -201,7 +204,8 @@ def seed(app, database_url: str) -> dict:
             with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):
                 session = app.session_interface.get_signing_serializer(app).dumps(
                     {"_user_id": browser.get_id(), "_fresh": True, "_id": _create_identifier()})
-            seeded[label] = {"user_id": str(user.id), "token": token, "session": session, "task_ids": task_ids}
+            seeded[label] = {"user_id": str(user.id), "token": token, "session": session, "task_ids": task_ids,
+                             "sign_in_id": str(browser.sign_in_id)}
         db.session.execute(text("ANALYZE"))
         db.session.remove()
     return seeded
@@ -257,6 +261,23 @@ def count_round_trips(app, seeded: dict, endpoint: Endpoint) -> int:
     return seen.count
 
 
+# The floor (bench/floor_app.py) serves the reads it bounds.
+FLOOR_ENDPOINTS = ("HTML task list", "GET /api/v1/tasks sort=newest", "GET /api/v1/tasks/<id>")
+
+
+def endpoint_loads(endpoint: Endpoint, seeded: dict, bases: dict[str, str], args, workdir: Path) -> dict[str, Load]:
+    user = seeded[endpoint.user]
+    base_headers = {"Content-Type": "application/json"} if endpoint.body else {}
+    loads = {"app": Load(bases["app"], endpoint, endpoint.app_path, request_headers(endpoint, user), args, workdir),
+             "baseline": Load(bases["baseline"], endpoint, endpoint.baseline_path, base_headers, args, workdir)}
+    if "floor" in bases and endpoint.name == "HTML task list":
+        loads["floor"] = Load(bases["floor"], endpoint, f"/page?sign_in={user['sign_in_id']}", {}, args, workdir)
+    elif "floor" in bases and endpoint.name in FLOOR_ENDPOINTS:
+        loads["floor"] = Load(bases["floor"], endpoint, endpoint.baseline_path.split("?")[0],
+                              {"Authorization": f"Bearer {user['token']}"}, args, workdir)
+    return loads
+
+
 def lua_script(endpoint: Endpoint, path: str, headers: dict[str, str], workdir: Path) -> Path:
     lines = [f'wrk.method = "{endpoint.method}"']
     lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items()]
@@ -291,14 +312,36 @@ def parse_wrk(output: str) -> Result:
     return Result(rps, latency("50"), latency("99"), total_errors)
 
 
-def run_wrk(base: str, endpoint: Endpoint, path: str, headers: dict, args, workdir: Path) -> Result:
-    script = lua_script(endpoint, path, headers, workdir)
-    command = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "--latency", "-s", str(script)]
-    url = base + (path if not endpoint.task_ids else "/")
-    subprocess.run([*command, "-d", "1s", url], check=True, capture_output=True)  # warm-up
-    output = subprocess.run([*command, "-d", f"{args.duration}s", url], check=True, capture_output=True,
-                            text=True).stdout
-    return parse_wrk(output)
+class Load:
+    """wrk aimed at one endpoint of one server, ready to run for a given time."""
+
+    def __init__(self, base: str, endpoint: Endpoint, path: str, headers: dict, args, workdir: Path):
+        script = lua_script(endpoint, path, headers, workdir)
+        self.command = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "--latency", "-s", str(script)]
+        self.url = base + (path if not endpoint.task_ids else "/")
+
+    def run(self, seconds: int) -> Result:
+        output = subprocess.run([*self.command, "-d", f"{seconds}s", self.url], check=True, capture_output=True,
+                                text=True).stdout
+        return parse_wrk(output)
+
+
+def back_to_back(loads: dict[str, Load], args, round_number: int) -> dict[str, Result]:
+    """Each server in turn, in one-second slices for --duration seconds each, the order
+    turning with every slice and round, so that a slower or faster spell of the machine
+    falls on all of them alike."""
+    slices: dict[str, list[Result]] = {side: [] for side in loads}
+    order = list(loads.items())
+    for n in range(args.duration):
+        shift = (n + round_number) % len(order)
+        for side, load in order[shift:] + order[:shift]:
+            slices[side].append(load.run(1))
+    return {side: combine(results) for side, results in slices.items()}
+
+
+def combine(slices: list[Result]) -> Result:
+    return Result(statistics.mean(r.rps for r in slices), statistics.median(r.p50_ms for r in slices),
+                  statistics.median(r.p99_ms for r in slices), sum(r.errors for r in slices))
 
 
 @contextmanager
@@ -315,11 +358,12 @@ def gunicorn(app_spec: str, env: dict, args, chdir: Path = ROOT):
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
                 break
             except OSError as error:
-                if getattr(error, "code", None) == 404:  # the baseline has no /healthz: it is up
+                if getattr(error, "code", None):  # an HTTP answer (the baselines have no /healthz): it is up
                     break
                 if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
                     raise RuntimeError(f"gunicorn {app_spec} did not start: "
-                                       f"{process.stderr.read().decode()[-2000:]}") from error
+                                       f"{process.communicate()[1].decode()[-2000:]}") from error
                 time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -372,7 +416,9 @@ def verdicts(rows: list[dict]) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=5, help="seconds of load per run (default 5)")
+    parser.add_argument("--duration", type=int, default=6,
+                        help="seconds of load per endpoint, server and round, in one-second slices that "
+                             "alternate between the app and the baseline (default 6)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported (default 3)")
     parser.add_argument("--connections", type=int, default=32,
                         help="wrk keep-alive connections (default 32: enough that they spread evenly over the workers)")
@@ -380,6 +426,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both servers (default 2)")
     parser.add_argument("--gunicorn-threads", type=int, default=4, help="threads per worker (default 4)")
     parser.add_argument("--only", default="", help="run only endpoints whose name contains this text")
+    parser.add_argument("--floor", action="store_true",
+                        help="also run bench/floor_app.py (the baseline plus what the guarantees require) on the "
+                             "list page, the list API and get-one, to show what any implementation could reach")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk not found: install the Debian package wrk (bench/run.sh does when run as root)")
@@ -399,35 +448,46 @@ def main() -> int:
         found = [endpoint for endpoint in endpoints(seeded) if args.only in endpoint.label]
         trips = {endpoint.label: count_round_trips(app, seeded, endpoint) for endpoint in found}
         baseline_env = {**os.environ, "BASELINE_DSN": libpq(database_url)}
-        runs: dict[str, dict[str, list[Result]]] = {endpoint.label: {"app": [], "baseline": []} for endpoint in found}
-        with gunicorn("app:app", env, args) as app_base, \
-                gunicorn("baseline_app:app", baseline_env, args, chdir=ROOT / "bench") as baseline_base:
+        sides = ["app", "baseline", *(["floor"] if args.floor else [])]
+        runs: dict[str, dict[str, list[Result]]] = {endpoint.label: {side: [] for side in sides} for endpoint in found}
+        with contextlib.ExitStack() as servers:
+            bases = {"app": servers.enter_context(gunicorn("app:app", env, args)),
+                     "baseline": servers.enter_context(gunicorn("baseline_app:app", baseline_env, args,
+                                                                chdir=ROOT / "bench"))}
+            if args.floor:
+                bases["floor"] = servers.enter_context(gunicorn("floor_app:app", {
+                    **baseline_env, "FLOOR_REDIS": redis.split("//", 1)[1].split("/", 1)[0]}, args,
+                    chdir=ROOT / "bench"))
+            loads = {endpoint.label: endpoint_loads(endpoint, seeded, bases, args, workdir) for endpoint in found}
             for round_number in range(1, args.rounds + 1):
                 for endpoint in found:
                     print(f"  round {round_number}/{args.rounds}: {endpoint.label} ...", flush=True)
-                    user = seeded[endpoint.user]
-                    app_run = lambda: run_wrk(app_base, endpoint, endpoint.app_path,  # noqa: E731
-                                              request_headers(endpoint, user), args, workdir)
-                    base_headers = {"Content-Type": "application/json"} if endpoint.body else {}
-                    base_run = lambda: run_wrk(baseline_base, endpoint, endpoint.baseline_path,  # noqa: E731
-                                               base_headers, args, workdir)
-                    # Back to back, the one going first alternating between rounds.
-                    order = [("app", app_run), ("baseline", base_run)]
-                    for side, run in order if round_number % 2 else reversed(order):
-                        runs[endpoint.label][side].append(run())
+                    if round_number == 1:  # warm each up: pools filled, code paths hot
+                        for load in loads[endpoint.label].values():
+                            load.run(1)
+                    for side, result in back_to_back(loads[endpoint.label], args, round_number).items():
+                        runs[endpoint.label][side].append(result)
     shutil.rmtree(workdir, ignore_errors=True)
 
     rows = []
     for endpoint in found:
         app_runs, base_runs = runs[endpoint.label]["app"], runs[endpoint.label]["baseline"]
         ratios = [a.rps / b.rps for a, b in zip(app_runs, base_runs)]
-        rows.append({"endpoint": endpoint.name, "user": endpoint.user, "app": summarise(app_runs),
-                     "baseline": summarise(base_runs), "ratio": statistics.median(ratios), "ratios": ratios,
-                     "round_trips": trips[endpoint.label]})
+        row = {"endpoint": endpoint.name, "user": endpoint.user, "app": summarise(app_runs),
+               "baseline": summarise(base_runs), "ratio": statistics.median(ratios), "ratios": ratios,
+               "round_trips": trips[endpoint.label]}
+        if runs[endpoint.label].get("floor"):
+            row["floor_ratio"] = statistics.median(
+                f.rps / b.rps for f, b in zip(runs[endpoint.label]["floor"], base_runs))
+        rows.append(row)
     print()
     print(format_table(rows))
     print()
     print("\n".join(verdicts(rows)))
+    for row in rows:
+        if "floor_ratio" in row:
+            print(f"floor  {row['endpoint']} ({row['user']}): the baseline plus only what the guarantees require "
+                  f"reaches {row['floor_ratio']:.2f} of it; the app {row['ratio']:.2f}")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     machine = {"cpus": os.cpu_count(), "platform": sys.platform, "python": sys.version.split()[0],
