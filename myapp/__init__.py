@@ -69,6 +69,8 @@ def register_extensions(app: Flask) -> None:
     app.teardown_appcontext(database.end_session_quietly)
     with app.app_context():
         database.install_connection_checks(db.engine, app.config["DB_IDLE_PING_SECONDS"])
+        database.install_stall_guard(db.engine, app.config["DB_STATEMENT_TIMEOUT_MS"] / 1000
+                                     + app.config["DB_KEEPALIVE_SECONDS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     ratelimits.init_app(app)

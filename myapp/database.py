@@ -18,13 +18,18 @@ crosses a network to Neon), so a request sends only the statements it needs:
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
 import select
+import socket
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import URL, Connection, Engine
 
@@ -71,6 +76,90 @@ def embedded_database_url(pgdata: Path) -> URL:
     info = pgserver.get_server(pgdata, cleanup_mode=None).get_postmaster_info()
     return URL.create("postgresql+psycopg", username="postgres", database="postgres",
                       query={"host": str(info.socket_dir)})
+
+
+class StallGuard:
+    """Gives up on a connection that has waited for the database longer than any answer can take.
+
+    The statement timeout stops slow work on the server, and TCP keepalives notice a
+    peer that went silent; but a network that swallows packets while acknowledging them
+    (a stalled proxy, a wedged load balancer) would leave a request waiting forever.
+    Every wait for the server is registered here with a deadline (the statement timeout
+    plus DB_KEEPALIVE_SECONDS of grace); a watcher thread shuts down the socket of a wait
+    past it, which turns into a lost connection, so the request gets its 503 and the pool
+    a fresh connection next time.
+    """
+
+    TICK = 0.25  # seconds between the watcher's looks
+
+    def __init__(self, limit_seconds: float):
+        self.limit = limit_seconds
+        self._waiting: dict[int, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+        self._watcher_pid: int | None = None
+
+    def begin(self, fileno: int) -> int:
+        self._ensure_watcher()
+        key = threading.get_ident()
+        with self._lock:
+            self._waiting[key] = (fileno, time.monotonic() + self.limit)
+        return key
+
+    def end(self, key: int) -> None:
+        with self._lock:
+            self._waiting.pop(key, None)
+
+    def _ensure_watcher(self) -> None:
+        if self._watcher_pid != os.getpid():  # first use in this process (gunicorn forks workers)
+            with self._lock:
+                if self._watcher_pid != os.getpid():
+                    self._watcher_pid = os.getpid()
+                    threading.Thread(target=self._watch, name="db-stall-guard", daemon=True).start()
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.TICK)
+            now = time.monotonic()
+            with self._lock:  # held while shutting down, so that no wait ends (and frees its socket) meanwhile
+                for key, (fileno, deadline) in list(self._waiting.items()):
+                    if now > deadline:
+                        del self._waiting[key]
+                        _shut_down(fileno)
+                        log.warning(f"no answer from the database for {self.limit:g}s: connection given up",
+                                    extra={"event": "database_stalled"})
+
+
+def _shut_down(fileno: int) -> None:
+    """Shut the socket down under the driver's feet: its wait ends with a lost connection."""
+    with contextlib.suppress(OSError):
+        with socket.socket(fileno=os.dup(fileno)) as duplicate:  # closing the duplicate leaves libpq's own
+            duplicate.shutdown(socket.SHUT_RDWR)
+
+
+class GuardedConnection(psycopg.Connection):
+    """A psycopg connection whose every wait for the server is watched by a StallGuard."""
+
+    stall_guard: StallGuard | None = None
+
+    def wait(self, gen, *args, **kwargs):
+        if self.stall_guard is None:
+            return super().wait(gen, *args, **kwargs)
+        key = self.stall_guard.begin(self.pgconn.socket)
+        try:
+            return super().wait(gen, *args, **kwargs)
+        finally:
+            self.stall_guard.end(key)
+
+
+def install_stall_guard(engine: Engine, limit_seconds: float) -> None:
+    """New connections of `engine` are GuardedConnections watched by one StallGuard."""
+    guard = StallGuard(limit_seconds)
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect, _record, cargs, cparams):
+        connection = GuardedConnection.connect(*cargs, **cparams)
+        connection.stall_guard = guard
+        return connection
 
 
 def _spoke_while_idle(dbapi_connection) -> bool:

@@ -112,6 +112,7 @@ PAGE_TITLES = {
     405: "Method not allowed",
     410: "Gone",
     413: "Too large",
+    415: "Unsupported content",
     429: "Too many attempts",
     500: "Something went wrong",
     503: "Temporarily unavailable",
@@ -160,7 +161,7 @@ def handle_http_error(error: HTTPException):
     headers = {}
     if status == 405 and error.valid_methods:
         headers["Allow"] = ", ".join(sorted(error.valid_methods))
-    description = error.description if status == 400 else None
+    description = error.description if status in (400, 415) else None
     if status == 429:
         retry = retry_after_seconds(error)
         headers["Retry-After"] = str(retry)

@@ -26,11 +26,17 @@ from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+from .services.validation import WHITESPACE
 
 PRIORITIES = ("none", "low", "medium", "high")
 TOKEN_SCOPES = ("read", "write")
 
 TIMESTAMPTZ = DateTime(timezone=True)
+
+
+def _sql_characters(characters: str) -> str:
+    """A PostgreSQL literal of these characters, spelled in ASCII (U& escapes)."""
+    return "U&'" + "".join(f"\\{ord(c):04X}" for c in characters) + "'"
 
 
 def _uuid_pk():
@@ -111,7 +117,8 @@ class Task(db.Model):
         deferred=True)
 
     __table_args__ = (
-        CheckConstraint("char_length(btrim(title)) BETWEEN 1 AND 255", name="title_length"),
+        CheckConstraint(f"char_length(btrim(title, {_sql_characters(WHITESPACE)})) BETWEEN 1 AND 255",
+                        name="title_length"),
         CheckConstraint("char_length(description) <= 10000", name="description_length"),
         CheckConstraint("priority IN ('none', 'low', 'medium', 'high')", name="priority_valid"),
         CheckConstraint("cardinality(tags) <= 10", name="tags_count"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, request
+from werkzeug.exceptions import UnsupportedMediaType
 
 # No inline script or style anywhere (templates use classes; static/js/app.js binds
 # every handler), so the policy needs no 'unsafe-inline' and no nonces.
@@ -56,5 +57,13 @@ def _add_headers(response):
     return response
 
 
+def _forms_only() -> None:
+    """Pages take form posts. A JSON body (which form libraries would try to read as a form)
+    is refused with 415, whatever it holds; the API, under /api, is where JSON goes."""
+    if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS") and not request.path.startswith("/api/"):
+        raise UnsupportedMediaType("Pages take forms. Send JSON to the API under /api/v1.")
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_forms_only)
     app.after_request(_add_headers)

@@ -25,7 +25,8 @@ import psycopg
 import pytest
 import requests
 
-from support.processes import Gunicorn, PgBouncer, PostgresCluster, require_redis, shared_dir
+from sqlalchemy.engine import make_url
+from support.processes import Gunicorn, PgBouncer, PostgresCluster, StallingProxy, require_redis, shared_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every request must be answered within this (README: "Faults"): generous, to catch a hang.
@@ -225,3 +226,50 @@ def test_the_app_answers_through_database_outages_and_recovers_without_a_restart
     # Counters are kept in the same transaction as the rows: never half-applied.
     assert counts == (total, 0)
     assert tag_count == (total,)
+
+
+# A stall, not a refusal: the network stops forwarding but closes nothing.
+
+STALL_BOUND_SECONDS = 10  # generous: the README's bound with these settings is about 6 s
+
+
+def test_a_database_that_stops_answering_mid_connection_still_gets_every_request_answered(databases, server_url):
+    upstream = make_url(server_url)
+    database_url = databases.create("tm_stall")
+    settings = {"DB_STATEMENT_TIMEOUT_MS": "1000", "DB_KEEPALIVE_SECONDS": "1", "DB_CONNECT_TIMEOUT": "2",
+                "DB_POOL_TIMEOUT": "2", "LOG_LEVEL": "WARNING", "APP_ENV": "development",
+                "SECRET_KEY": secrets.token_urlsafe(48)}
+    subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "app", "db", "upgrade"], cwd=ROOT,
+                   env={**os.environ, **settings, "DATABASE_URL": database_url}, check=True, capture_output=True)
+    token = token_for(database_url, settings)
+    proxy = StallingProxy(upstream.host, upstream.port or 5432)
+    server = Gunicorn({**settings, "DATABASE_URL": proxy.url(make_url(database_url).database)}, workers=1,
+                      threads=2).start()
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        assert requests.get(f"{server.url}/api/v1/me", headers=headers, timeout=30).status_code == 200
+        proxy.stall()
+        for _ in range(2):  # the pooled connection, then a new one that never gets through
+            started = time.monotonic()
+            response = requests.get(f"{server.url}/api/v1/me", headers=headers, timeout=30)
+            assert time.monotonic() - started < STALL_BOUND_SECONDS
+            assert response.status_code == 503 and response.json()["code"] == "DATABASE_UNAVAILABLE"
+        proxy.resume()
+        wait_until_ready(server.url)
+        assert requests.get(f"{server.url}/api/v1/me", headers=headers, timeout=30).status_code == 200
+        assert "WORKER TIMEOUT" not in server.output()
+        assert "database_stalled" in server.output()
+    finally:
+        server.stop()
+        proxy.close()
+
+
+def token_for(database_url: str, settings: dict) -> str:
+    from myapp import create_app
+    from myapp.services import tokens, users
+
+    app = create_app({**settings, "DATABASE_URL": database_url, "LOG_LEVEL": "INFO"})
+    with app.app_context():
+        user = users.create_user("stall@example.com", "a long password")
+        _, token = tokens.create_token(user.id, "stall")
+    return token

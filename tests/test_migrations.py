@@ -131,6 +131,19 @@ def test_upgrading_a_database_with_data_keeps_every_task_and_points_idempotency_
     assert len(run_sql(empty_database, "SELECT * FROM tasks")) == 2
 
 
+def test_upgrading_repairs_titles_that_are_only_unicode_whitespace_and_then_refuses_them(empty_database):
+    ok(flask(empty_database, "db", "upgrade", "2fa59d9ebef4"))
+    user = run_sql(empty_database, "INSERT INTO users (email, password_hash) VALUES ('nel@example.com', 'x') "
+                                   "RETURNING id")[0][0]
+    run_sql(empty_database, "INSERT INTO tasks (user_id, title) VALUES (%s, %s), (%s, %s), (%s, %s)",
+            user, "\u0085", user, "\t\u3000", user, "  Kept as it is  ")
+    ok(flask(empty_database, "db", "upgrade"))
+    assert sorted(row[0] for row in run_sql(empty_database, "SELECT title FROM tasks")) == \
+        ["  Kept as it is  ", "Untitled task", "Untitled task"]
+    with pytest.raises(psycopg.errors.CheckViolation):
+        run_sql(empty_database, "INSERT INTO tasks (user_id, title) VALUES (%s, %s)", user, "\u0085\u2028")
+
+
 def test_running_upgrade_again_changes_nothing(migrated_database):
     before = schema(migrated_database)
     run_sql(migrated_database, "INSERT INTO users (email, password_hash) VALUES ('keep@example.com', 'x')")

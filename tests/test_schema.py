@@ -41,7 +41,7 @@ def test_updated_at_moves_twice_within_one_transaction(app, alice):
     assert second > first
 
 
-@pytest.mark.parametrize("title", ["", "   ", "x" * 256])
+@pytest.mark.parametrize("title", ["", "   ", "x" * 256, "\u0085", "\t\n", "\u2028\u3000\ufeff"])
 def test_the_database_itself_refuses_a_blank_or_long_title(sql, alice, title):
     with pytest.raises(exc.IntegrityError):
         sql("INSERT INTO tasks (user_id, title) VALUES (:u, :t)", u=alice.id, t=title)

@@ -286,6 +286,8 @@ def test_a_malformed_task_id_is_not_found(alice, task_count, call, task_id):
 INVALID_TASKS = [
     pytest.param({"title": ""}, "title", id="empty-title"),
     pytest.param({"title": " \t\n\u00a0\u3000 "}, "title", id="whitespace-title"),
+    pytest.param({"title": "\u0085"}, "title", id="next-line-title"),
+    pytest.param({"title": "\u0085\u2028\ufeff"}, "title", id="unicode-whitespace-title"),
     pytest.param({"title": "x" * 256}, "title", id="256-character-title"),
     pytest.param({}, "title", id="no-title"),
     pytest.param({"title": "t", "priority": "urgent"}, "priority", id="unknown-priority"),

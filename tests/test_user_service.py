@@ -98,12 +98,30 @@ def test_set_timezone_stores_a_valid_zone(alice, sql):
     assert sql("SELECT timezone FROM users WHERE id = :id", id=alice.id)[0][0] == "America/New_York"
 
 
-@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", None, "utc ", 5, "../../etc/passwd"])
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", None, "utc ", 5, "../../etc/passwd", "localtime",
+                                  "posixrules", "Factory", "posix/Europe/Paris", "right/UTC", "zone.tab"])
 def test_set_timezone_rejects_an_unknown_zone_and_changes_nothing(alice, sql, zone):
     with pytest.raises(ValidationError) as caught:
         users.set_timezone(alice.id, zone)
     assert set(caught.value.details) == {"timezone"}
     assert sql("SELECT timezone FROM users WHERE id = :id", id=alice.id)[0][0] == "UTC"
+
+
+@pytest.mark.parametrize(("given", "stored"), [("Asia/Calcutta", "Asia/Kolkata"), ("US/Eastern", "America/New_York"),
+                                               ("Etc/UTC", "UTC"), ("Zulu", "UTC"), ("UTC", "UTC"),
+                                               ("Europe/Kyiv", "Europe/Kyiv")])
+def test_a_time_zone_is_stored_by_its_canonical_name(alice, sql, given, stored):
+    assert users.set_timezone(alice.id, given).timezone == stored
+    assert sql("SELECT timezone FROM users WHERE id = :id", id=alice.id)[0][0] == stored
+
+
+def test_a_users_time_zone_changes_their_updated_at(alice, sql):
+    (before,) = sql("SELECT updated_at FROM users WHERE id = :id", id=alice.id)[0]
+    users.set_timezone(alice.id, "Asia/Tokyo")
+    (after_zone,) = sql("SELECT updated_at FROM users WHERE id = :id", id=alice.id)[0]
+    users.change_password(alice.id, PASSWORD, "a brand new password")
+    (after_password,) = sql("SELECT updated_at FROM users WHERE id = :id", id=alice.id)[0]
+    assert before < after_zone < after_password
 
 
 def test_set_timezone_for_a_missing_account_is_not_found(app):

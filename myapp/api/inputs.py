@@ -12,12 +12,17 @@ from flask import request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from ..errors import MalformedHeader, ValidationError
+from ..services.validation import VERSION_MAX
 
-# `*` or one strong ETag as this API sends it (versions start at 1); empty counts as
-# absent. Weak tags and lists are refused rather than half-supported: a client sends
-# back the ETag it was given.
-IF_MATCH = re.compile(r'(?:\*|"([1-9][0-9]{0,8})")?')
+# If-Match as RFC 9110 spells it: `*`, or a list of entity tags (strong "..." or weak
+# W/"..."). Empty counts as absent. Only the strong tags this API sends ("<version>") can
+# match a task; any other well-formed tag matches nothing (412), and only a header that
+# is not an If-Match at all is a 400.
+_ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
+IF_MATCH = re.compile(rf"(?:\*|{_ENTITY_TAG}(?:[ \t]*,[ \t]*{_ENTITY_TAG})*)?")
 IF_MATCH_PATTERN = rf"^{IF_MATCH.pattern}$"
+_ENTITY_TAGS = re.compile(_ENTITY_TAG)
+_OURS = re.compile(r'"([1-9][0-9]{0,9})"')
 IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")  # visible ASCII, e.g. a UUID
 IDEMPOTENCY_KEY_PATTERN = rf"^{IDEMPOTENCY_KEY.pattern}$"
 
@@ -41,15 +46,16 @@ def query_params() -> dict[str, str]:
     return request.args.to_dict()
 
 
-def expected_version() -> int | None:
-    """The task version If-Match asks for; None when absent, empty or `*` (any version)."""
+def expected_version() -> tuple[int, ...] | None:
+    """The task versions If-Match accepts; None when absent, empty or `*` (any version), and
+    an empty tuple when it names none this API gave (so nothing matches: 412)."""
     value = request.headers.get("If-Match")
-    if value is None:
+    if value is None or value.strip() in ("", "*"):
         return None
-    match = IF_MATCH.fullmatch(value.strip())
-    if match is None:
-        raise MalformedHeader(details={"If-Match": 'Send * or the ETag of the task as received, like "3".'})
-    return int(match[1]) if match[1] else None
+    if IF_MATCH.fullmatch(value.strip()) is None:
+        raise MalformedHeader(details={"If-Match": 'Send * or entity tags, like the task\'s ETag "3".'})
+    found = (int(ours[1]) for tag in _ENTITY_TAGS.findall(value) if (ours := _OURS.fullmatch(tag)))
+    return tuple(version for version in found if version <= VERSION_MAX)
 
 
 def idempotency_key() -> str | None:

@@ -34,12 +34,16 @@ methods a route does not have answer 405 with `Allow`, in the same shape.
 back as `cursor` with the same `sort`. Cursors are opaque: one this API did not issue is a 422.
 
 **Conditional requests.** Task responses carry a strong `ETag` (the task's version). PATCH, DELETE
-and toggle take an optional `If-Match`: `*` or that ETag; if the task changed since, 412 and nothing
-is written. `If-None-Match` on GET answers 304 when the task is unchanged.
+and toggle take an optional `If-Match`: `*` or entity tags (RFC 9110); unless one of them is the
+task's current ETag (weak tags never are), 412 and nothing is written. `If-None-Match` on GET
+answers 304 when the task is unchanged.
 
 **Idempotency.** `POST /tasks` with an `Idempotency-Key` header creates the task once: a retry with
-the same key and body gets the first answer again (with `Idempotent-Replayed: true`), for
-{KEY_LIFETIME.total_seconds() / 3600:.0f} hours. The same key with a different body is a 409.
+the same key and body gets the task the first request created, as it is now (with
+`Idempotent-Replayed: true`), for {KEY_LIFETIME.total_seconds() / 3600:.0f} hours; 410 if that task was
+deleted since. The same key with a different body is a 409.
+
+**Caching.** Every answer that carries my data says `Cache-Control: no-store`.
 
 **Rate limits.** Each user has one budget for the whole API, shared by their tokens and browser
 session (calls without valid credentials: one per client address); over it, 429 with `Retry-After`.
@@ -121,8 +125,8 @@ PARAMETERS = {
                "description": "A task of mine; any other id (malformed, unknown, someone else's) is a 404"},
     "IfMatch": {"name": "If-Match", "in": "header", "required": False,
                 "schema": {"type": "string", "pattern": IF_MATCH_PATTERN},
-                "description": "`*`, or the task's ETag as received: 412 (nothing written) if the task has "
-                               "changed since. Other forms (weak tags, lists) are a 400."},
+                "description": "`*`, or entity tags (RFC 9110), as the task's ETag was received: 412 (nothing "
+                               "written) unless one of them is the task's current ETag. Weak tags never match."},
     "IfNoneMatch": {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
                     "description": "ETags; 304 without a body when the task still has one of them"},
     "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": False,
@@ -164,13 +168,15 @@ ERRORS = {
                   "FORBIDDEN", "CSRF_FAILED"),
     "404": _error("No such task of mine", "NOT_FOUND"),
     "409": _error("This Idempotency-Key was first used with a different body", "IDEMPOTENCY_KEY_REUSED"),
-    "412": _error("If-Match names an older version: nothing was written", "PRECONDITION_FAILED"),
+    "410": _error("The task this Idempotency-Key created has been deleted since: no second one is made", "GONE"),
+    "412": _error("If-Match names no current version of the task: nothing was written", "PRECONDITION_FAILED"),
     "413": _error("The body is larger than the server accepts (MAX_CONTENT_LENGTH)", "PAYLOAD_TOO_LARGE"),
     "415": _error("The body is not sent as application/json", "UNSUPPORTED_MEDIA_TYPE"),
     "422": _error("Invalid input; `details` says which field and why", "VALIDATION_ERROR"),
     "429": _error("Over the rate limit", "RATE_LIMITED", headers=("Retry-After",)),
     "500": _error("Unexpected failure (logged; no details are given)", "INTERNAL_ERROR"),
-    "503": _error("The database is unavailable", "DATABASE_UNAVAILABLE", headers=("Retry-After",)),
+    "503": _error("The database is unavailable, or a statement ran past its time limit", "DATABASE_UNAVAILABLE",
+                  "QUERY_TIMEOUT", headers=("Retry-After",)),
 }
 READ_ERRORS = ("401", "429", "500", "503")
 WRITE_ERRORS = ("400", "401", "403", "429", "500", "503")
@@ -238,7 +244,8 @@ def document() -> dict:
         "/tasks": {
             "get": _operation("listTasks", "One page of my tasks, filtered and sorted",
                               {"200": _ok("A page of tasks", "TaskPage")}, (*READ_ERRORS, "422"), query),
-            "post": _operation("createTask", "Create a task", {"201": created}, (*WRITE_ERRORS, *BODY_ERRORS, "409"),
+            "post": _operation("createTask", "Create a task", {"201": created},
+                               (*WRITE_ERRORS, *BODY_ERRORS, "409", "410"),
                                _parameters("IdempotencyKey", "CsrfToken"), body="TaskCreate",
                                example={"title": "Buy milk", "tags": ["home"], "due_date": "2026-12-24"}),
         },

@@ -20,6 +20,14 @@ def _task_response(body: dict, status: int = 200):
     return response
 
 
+@bp.after_request
+def no_store(response):
+    """My data is for me: no shared or browser cache keeps a copy (the document is public)."""
+    if request.endpoint != "api.openapi":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/tasks")
 def list_tasks():
     user = g.api_user

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 
 from ..services.signins import describe_device
+from ..services.timezones import zone
 
 
 def due_state(task, today: date) -> str | None:
@@ -35,7 +35,7 @@ def due_label(task, today: date) -> str:
 def local_time(moment: datetime | None, tz: str) -> str:
     if moment is None:
         return ""
-    local = moment.astimezone(ZoneInfo(tz))
+    local = moment.astimezone(zone(tz))
     return f"{local.day} {local:%b %Y, %H:%M}"
 
 

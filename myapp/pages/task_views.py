@@ -161,6 +161,9 @@ def toggle(task_id):
     return redirect(return_to())
 
 
+NO_VERSION = "This form is missing the task's version. Open the task again and redo your change."
+
+
 @bp.route("/tasks/<task_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(task_id):
@@ -170,10 +173,12 @@ def edit(task_id):
         form.fill(tasks.get_task(current_user.id, task_id))
         return render_template("pages/edit.html", form=form, task_id=task_id)
     if form.version.data is None:
-        abort(400, "This form is missing the task's version. Open the task again and redo your change.")
+        abort(400, NO_VERSION)
     try:
         task = tasks.update_task(current_user.id, task_id, form.values(), expected_version=form.version.data)
     except ValidationError as error:
+        if "version" in error.details:  # the hidden field, altered: as good as missing
+            abort(400, NO_VERSION)
         show_errors(form, error.details)
         return render_template("pages/edit.html", form=form, task_id=task_id), 422
     except Conflict as conflict:

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (Date, Text, and_, bindparam, cast, delete, false, func, insert, literal_column, select, true,
-                        tuple_, update)
+from sqlalchemy import (Date, Integer, Text, and_, any_, bindparam, cast, delete, false, func, insert, literal_column,
+                        select, true, tuple_, update)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Row
@@ -31,7 +32,7 @@ from . import cursor as cursors
 from .compiled import Compiled
 from .operations import operation
 from .timezones import today_in
-from .validation import TaskCreate, TaskQuery, TaskUpdate, parse, version
+from .validation import TaskCreate, TaskQuery, TaskUpdate, parse, versions
 
 T = Task.__table__.c
 # What a task is to its readers (pages, API, export): every column but the internal ones.
@@ -90,12 +91,14 @@ _FIELDS = tuple(TaskCreate.model_fields)
 _CREATE = Compiled(insert(Task).values(user_id=bindparam("owner"), **{
     name: bindparam(f"new_{name}", type_=T[name].type) for name in _FIELDS}).returning(*TASK_COLUMNS))
 _GET = Compiled(select(*TASK_COLUMNS).where(_OWNED))
-_TOGGLE = {versioned: Compiled(update(Task).where(_OWNED, T.version == bindparam("expected") if versioned else true())
+# The version check of If-Match: the task's version is one of those accepted.
+_ACCEPTED = T.version == any_(bindparam("accepted", type_=ARRAY(Integer)))
+_TOGGLE = {versioned: Compiled(update(Task).where(_OWNED, _ACCEPTED if versioned else true())
                                .values(completed=~T.completed).returning(*TASK_COLUMNS))
            for versioned in (False, True)}
 _SET_COMPLETED = Compiled(update(Task).where(_OWNED, T.completed != bindparam("done", type_=T.completed.type))
                           .values(completed=bindparam("done")).returning(*TASK_COLUMNS))
-_DELETE = {versioned: Compiled(delete(Task).where(_OWNED, T.version == bindparam("expected") if versioned else true())
+_DELETE = {versioned: Compiled(delete(Task).where(_OWNED, _ACCEPTED if versioned else true())
                                .returning(T.id))
            for versioned in (False, True)}
 _MY_COUNTS = TaskCount.user_id == bindparam("owner")
@@ -126,11 +129,11 @@ def get_task(user_id: uuid.UUID, task_id: Any) -> Row:
     return task
 
 
-def _write_returning(user_id, task_id, expected_version, values: dict) -> Row:
+def _write_returning(user_id, task_id, accepted: tuple[int, ...] | None, values: dict) -> Row:
     """UPDATE ... WHERE id, user_id [, version] RETURNING the row; NotFound or Conflict if none."""
     condition = _owned(user_id, task_id)
-    if expected_version is not None:
-        condition = and_(condition, T.version == expected_version)
+    if accepted is not None:
+        condition = and_(condition, T.version.in_(accepted) if accepted else false())
     task = db.session.execute(update(Task).where(condition).values(**values).returning(*TASK_COLUMNS)).first()
     if task is None:
         _raise_missing_or_stale(user_id, task_id)
@@ -149,13 +152,14 @@ def _raise_missing_or_stale(user_id, task_id):
 def update_task(user_id: uuid.UUID, task_id: Any, data: Mapping[str, Any],
                 expected_version: int | None = None) -> Row:
     changes = parse(TaskUpdate, data).changes()
-    return _write_returning(user_id, task_id, version(expected_version), changes)
+    return _write_returning(user_id, task_id, versions(expected_version), changes)
 
 
 def _by_version(statements: dict, user_id, task_id, expected_version):
     """Run the plain or the version-checked form of a write; NotFound or Conflict when it hit nothing."""
-    expected = version(expected_version)
-    row = statements[expected is not None].first(task=_task_uuid(task_id), owner=user_id, expected=expected)
+    accepted = versions(expected_version)
+    row = statements[accepted is not None].first(task=_task_uuid(task_id), owner=user_id,
+                                                 accepted=list(accepted or ()))
     if row is None:
         _raise_missing_or_stale(user_id, task_id)
     return row

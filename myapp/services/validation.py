@@ -28,10 +28,11 @@ LIMIT_DEFAULT = 50
 CURSOR_MAX = 4096
 VERSION_MAX = 2**31 - 1  # tasks.version is an integer column
 
-# The whitespace of JSON Schema (ECMAScript) regexes, so that "not blank" means the
-# same in the OpenAPI document and here.
-WHITESPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
-             "\u2028\u2029\u202f\u205f\u3000\ufeff"
+# Whitespace: Unicode's White_Space characters (U+0085 NEL among them) and U+FEFF, which
+# ECMAScript's \s adds. "Not blank" means the same here, in the OpenAPI document's
+# patterns and in the database's CHECK on titles (models.Task, which spells it in SQL).
+WHITESPACE = " \t\n\v\f\r\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009" \
+             "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 NO_NUL = r"^[^\u0000]*$"
 # Not blank: one character that is neither NUL nor whitespace. The whitespace is spelled
 # out because \s differs between regex engines (Rust's, pydantic's, has U+0085 and lacks
@@ -183,14 +184,16 @@ MESSAGES = {
 }
 
 
-def version(value: Any) -> int | None:
-    """The version a write expects (If-Match, an edit form): None for any, else a whole number
-    from 1 to the largest the column holds."""
+def versions(value: Any) -> tuple[int, ...] | None:
+    """The versions a write accepts (If-Match, an edit form): None for any; a whole number,
+    or several (an empty tuple matches none), from 1 to the largest the column holds."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= VERSION_MAX:
+    candidates = (value,) if isinstance(value, int) else value
+    if not isinstance(candidates, tuple | list | frozenset | set) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= VERSION_MAX for v in candidates):
         raise ValidationError(details={"version": "Must be a whole number from 1 to 2147483647."})
-    return value
+    return tuple(candidates)
 
 
 def _details(error: pydantic.ValidationError) -> dict[str, str]:

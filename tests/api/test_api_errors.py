@@ -250,3 +250,27 @@ def test_with_the_database_down_the_api_answers_503_with_retry_after(app_without
     response = app_without_database.test_client().get(path, headers={"Authorization": "Bearer tm_anything"})
     assert_error(response, 503, "DATABASE_UNAVAILABLE")
     assert int(response.headers["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tasks", "/api/v1/tasks/{id}", "/api/v1/export", "/api/v1/me",
+                                  "/api/v1/tags", "/api/v1/tasks/00000000-0000-4000-8000-000000000000"])
+def test_every_api_answer_with_my_data_says_no_store(client, as_alice, make_task, alice, path):
+    task = make_task(alice)
+    response = client.get(path.format(id=task.id), headers=as_alice)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_answers_carry_retry_after_only_when_limited_or_unavailable(limited_app, alice):
+    client = limited_app.test_client()
+    headers = {"Authorization": secret_for(alice)}
+    ok, missing = client.get("/api/v1/me", headers=headers), client.get("/api/v1/tasks/nope", headers=headers)
+    assert (ok.status_code, missing.status_code) == (200, 404)
+    for response in (ok, missing):
+        assert "Retry-After" not in response.headers
+        assert not [name for name in response.headers.keys() if name.lower().startswith("x-ratelimit")]
+    down_app = make_app(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere",
+                        env={"DB_CONNECT_TIMEOUT": "1", "RATELIMIT_ENABLED": "true"})
+    down = down_app.test_client().get("/api/v1/me", headers={"Authorization": "Bearer tm_x"})
+    assert down.status_code == 503 and down.headers.getlist("Retry-After") == ["5"]  # the app's own, alone
+    with down_app.app_context():
+        db.engine.dispose()

@@ -118,14 +118,39 @@ def test_an_empty_if_match_counts_as_absent(client, as_alice, alice, make_task, 
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("value", ['W/"1"', '"1", "2"', "1", '"abc"', '"0"', '"1', '"9999999999"'])
-def test_an_if_match_other_than_star_or_one_strong_etag_is_400(client, as_alice, alice, make_task, sql, value):
+@pytest.mark.parametrize("value", ['W/"1"', '"abc"', '"0"', '"9999999999"', '"not-the-etag"', '"2", "3"', '""'])
+def test_a_well_formed_if_match_naming_no_current_version_is_412_and_writes_nothing(client, as_alice, alice,
+                                                                                      make_task, sql, value):
+    task = make_task(alice)
+    response = client.patch(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-Match": value},
+                            json={"title": "mine"})
+    assert response.status_code == 412 and response.json["code"] == "PRECONDITION_FAILED"
+    assert task_row(sql, task.id).title == "a task"
+
+
+def test_an_if_match_list_matches_when_one_of_its_tags_does(client, as_alice, alice, make_task, sql):
+    task = make_task(alice)
+    response = client.patch(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-Match": '"7", W/"1" ,"1"'},
+                            json={"title": "mine"})
+    assert response.status_code == 200 and task_row(sql, task.id).title == "mine"
+
+
+@pytest.mark.parametrize("value", ["1", '"1', "W/1", '"a" "b"', "**", '"1",,', "garbage"])
+def test_an_if_match_that_is_not_one_at_all_is_400(client, as_alice, alice, make_task, sql, value):
     task = make_task(alice)
     response = client.patch(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-Match": value},
                             json={"title": "mine"})
     assert response.status_code == 400
     assert response.json["code"] == "MALFORMED_HEADER" and "If-Match" in response.json["details"]
     assert task_row(sql, task.id).title == "a task"
+
+
+@pytest.mark.parametrize("method, path", [("DELETE", "/api/v1/tasks/{id}"), ("POST", "/api/v1/tasks/{id}/toggle")])
+def test_a_non_matching_if_match_on_delete_and_toggle_is_412(client, as_alice, alice, make_task, sql, method, path):
+    task = make_task(alice)
+    response = client.open(path.format(id=task.id), method=method, headers={**as_alice, "If-Match": '"nope"'})
+    assert response.status_code == 412
+    assert task_row(sql, task.id).version == 1
 
 
 def test_delete_answers_204_and_removes_the_task(client, as_alice, alice, make_task, sql):

@@ -99,6 +99,13 @@ def test_an_unknown_time_zone_is_refused_next_to_the_field(signed_in, sql):
     assert sql("SELECT timezone FROM users") == [("UTC",)]
 
 
+def test_pages_still_answer_for_a_stored_zone_that_cannot_be_loaded(signed_in, make_task, user, sql):
+    make_task(user, "Due one day", due_date="2030-01-01")
+    sql("UPDATE users SET timezone = 'Mars/Olympus_Mons'")  # from before zones were checked, or by hand
+    for path in ("/", "/account", "/?status=overdue"):
+        assert signed_in.get(path).status_code == 200
+
+
 # API tokens ---------------------------------------------------------------------------
 
 def test_a_new_token_is_shown_once_and_then_listed_without_its_secret(signed_in, user, sql):

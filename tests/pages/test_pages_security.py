@@ -28,8 +28,13 @@ def every_page(signed_in, client, user, make_task, new_client):
         f"/tasks/{task.id}/delete", "/tasks/clear-completed", "/no-such-page")}
     anonymous = new_client()
     anonymous_pages = {path: anonymous.get(path) for path in ("/", "/sign-in", "/sign-up")}
-    return {**signed_in_pages, "account with new token": token_page,
-            **{f"signed out {path}": response for path, response in anonymous_pages.items()}}
+    pages = {**signed_in_pages, "account with new token": token_page,
+             **{f"signed out {path}": response for path, response in anonymous_pages.items()}}
+    # Each is the page it should be: a 500 page would otherwise pass every check on headers.
+    expected = {"/no-such-page": 404, "account with new token": 201}
+    assert {name: response.status_code for name, response in pages.items()} == \
+        {name: expected.get(name, 200) for name in pages}
+    return pages
 
 
 def test_every_page_sends_the_security_headers(every_page):
@@ -150,6 +155,16 @@ def test_a_database_outage_is_the_503_page_with_retry_after(signed_in, monkeypat
     response = signed_in.get("/")
     assert_site_error_page(response, 503, "The database is unavailable.")
     assert response.headers["Retry-After"].isdigit()
+
+
+@pytest.mark.parametrize("body", ["[1]", '"ab"', "5", "{}", '{"email": "x"}'])
+@pytest.mark.parametrize("path", ["/sign-in", "/sign-up", "/tasks", "/account/password", "/account/delete"])
+def test_a_page_form_posted_as_json_is_415_and_changes_nothing(signed_in, sql, path, body):
+    before = sql("SELECT email, password_hash FROM users"), sql("SELECT count(*) FROM tasks")
+    response = signed_in.post(path, data=body, content_type="application/json",
+                              headers={"X-CSRFToken": csrf_token(signed_in)})
+    assert_site_error_page(response, 415, "Pages take forms")
+    assert (sql("SELECT email, password_hash FROM users"), sql("SELECT count(*) FROM tasks")) == before
 
 
 def test_hsts_is_sent_only_behind_tls_as_told_by_a_trusted_proxy(database_url):

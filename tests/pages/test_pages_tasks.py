@@ -230,8 +230,10 @@ def test_an_edit_of_a_task_changed_meanwhile_overwrites_nothing_and_shows_both(s
     assert sql("SELECT title, version FROM tasks") == [("My new title", 3)]
 
 
-def test_an_edit_without_the_version_is_refused(signed_in, task, sql):
-    response = post(signed_in, f"/tasks/{task.id}/edit", {"title": "No version", "priority": "none"})
+@pytest.mark.parametrize("version", [None, "", "abc", "0", "-1", "99999999999", "1" * 5000])
+def test_an_edit_without_a_usable_version_is_refused(signed_in, task, sql, version):
+    data = {"title": "No version", "priority": "none"} | ({"version": version} if version is not None else {})
+    response = post(signed_in, f"/tasks/{task.id}/edit", data)
     assert response.status_code == 400
     assert "missing the task's version" in unescape(response.get_data(as_text=True))
     assert sql("SELECT title FROM tasks") == [("Write the report",)]

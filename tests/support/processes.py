@@ -1,6 +1,7 @@
 """Starting and stopping the real servers some tests need, on loopback only."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -149,6 +150,60 @@ class PostgresCluster:
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+
+class StallingProxy:
+    """A TCP proxy on loopback that can stop forwarding without closing anything.
+
+    Stalled, it goes on reading what either side sends and throws it away, as a network
+    that swallows packets would: both kernels keep acknowledging, so neither side sees an
+    error, and TCP keepalives are answered all the while.
+    """
+
+    def __init__(self, upstream_host: str, upstream_port: int):
+        self.upstream = (upstream_host, upstream_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.stalled = threading.Event()
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, name="stalling-proxy", daemon=True).start()
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            upstream = socket.create_connection(self.upstream)
+            self.sockets += [client, upstream]
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                if not self.stalled.is_set():
+                    target.sendall(data)
+        except OSError:
+            pass
+        for end in (source, target):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def stall(self) -> None:
+        self.stalled.set()
+
+    def resume(self) -> None:
+        self.stalled.clear()
+
+    def close(self) -> None:
+        self.listener.close()
+        for end in self.sockets:
+            with contextlib.suppress(OSError):
+                end.close()
 
 
 class Gunicorn:
