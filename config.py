@@ -7,6 +7,7 @@ No message ever includes a database password: URLs are only shown masked.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +19,9 @@ from sqlalchemy.engine import URL, make_url
 APP_ENVS = ("development", "production", "testing")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 POSTGRES_SCHEMES = ("postgres", "postgresql", "postgresql+psycopg")
+# A host name (letters, digits, hyphens, dots, underscores as some platforms use), an IPv4
+# address, or an IPv6 one (which the parser hands over without its brackets).
+_HOST = re.compile(r"[A-Za-z0-9_.-]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?")
 
 
 class ConfigError(Exception):
@@ -42,6 +46,8 @@ def database_url(raw: str, setting: str = "DATABASE_URL") -> URL:
     if url.drivername not in POSTGRES_SCHEMES:
         raise ConfigError(setting, f"must be a PostgreSQL URL (postgresql://...), not {url.drivername}://")
     if not url.host and "host" not in url.query:
+        raise ConfigError(setting, problem)
+    if url.host and not _HOST.fullmatch(url.host):  # "[bad", "a host", "ho%st": not a host name or address
         raise ConfigError(setting, problem)
     return url.set(drivername="postgresql+psycopg")
 

@@ -43,6 +43,8 @@ START_UP_FAILURES = [
                  "DATABASE_URL", id="malformed-url-with-password"),
     pytest.param({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": f"postgres://user:{PASSWORD}@/db"},
                  "DATABASE_URL", id="url-without-host"),
+    pytest.param({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": f"postgresql://u:{PASSWORD}@[bad/x"},
+                 "DATABASE_URL", id="url-with-a-bracket-for-a-host"),
     pytest.param({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgresql://user@127.0.0.1:1/db",
                   "DATABASE_URL_UNPOOLED": f"postgresql://user:{PASSWORD}@host:99x/db"},
                  "DATABASE_URL_UNPOOLED", id="malformed-unpooled-url"),
@@ -90,6 +92,12 @@ def test_sslmode_and_channel_binding_are_kept():
     assert url.host == "ep-x-pooler.eu.aws.neon.tech"
 
 
+@pytest.mark.parametrize("host", ["db.example.com", "ep-cool-1.eu-central-1.aws.neon.tech", "10.0.0.7", "[::1]",
+                                  "[fe80::1%eth0]", "my_db"])
+def test_host_names_and_addresses_are_accepted(host):
+    assert database_url(f"postgresql://u:pw@{host}:5432/app").drivername == "postgresql+psycopg"
+
+
 def test_a_socket_url_without_a_host_name_is_accepted():
     url = database_url("postgresql://postgres@/postgres?host=/tmp/socketdir")
     assert url.query["host"] == "/tmp/socketdir"
@@ -101,6 +109,9 @@ def test_a_socket_url_without_a_host_name_is_accepted():
     f"postgresql://user:{PASSWORD}@host:notaport/db",
     f"not a url {PASSWORD}",
     f"postgresql://user:{PASSWORD}@/db",
+    f"postgresql://u:{PASSWORD}@[bad/x",
+    f"postgresql://u:{PASSWORD}@a host/x",
+    f"postgresql://u:{PASSWORD}@ho%st/x",
 ])
 def test_a_rejected_url_names_the_setting_and_never_the_password(raw):
     with pytest.raises(ConfigError) as caught:

@@ -88,3 +88,18 @@ def test_no_log_line_carries_the_password(capsys):
     assert SECRET not in out.out + out.err
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("path", ["/", "/account", "/?status=overdue"])
+def test_a_signed_in_page_with_the_database_unreachable_is_the_503_page(down_app, path):
+    # A browser that signed in before the outage: its cookie names a sign-in the app must check.
+    client = down_app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(uuid.uuid4())
+        session["_fresh"] = True
+    response = client.get(path)
+    assert response.status_code == 503
+    html = response.get_data(as_text=True)
+    assert "Temporarily unavailable" in html and '<link rel="stylesheet"' in html
+    assert response.headers["Retry-After"].isdigit()
+    assert SECRET not in html and "Traceback" not in html

@@ -14,7 +14,7 @@ from .. import ratelimits
 from ..errors import Forbidden, InvalidCredentials
 from ..extensions import csrf
 from ..services import tokens
-from . import bp
+from .blueprint import bp
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})

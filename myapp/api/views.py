@@ -6,7 +6,8 @@ from flask import g, jsonify, request, url_for
 from ..serializers import task_to_json, user_to_json
 from ..services import export as exports
 from ..services import idempotency, tasks
-from . import bp, openapi
+from . import openapi
+from .blueprint import bp
 from .inputs import expected_version, idempotency_key, json_body, query_params
 
 

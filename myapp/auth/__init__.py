@@ -1,6 +1,5 @@
 """Accounts in the browser: sign up, sign in (with "remember me"), sign out."""
-from flask import Blueprint
+from . import views  # noqa: F401 - the routes register themselves on the blueprint
+from .blueprint import bp
 
-bp = Blueprint("auth", __name__)
-
-from . import views  # noqa: E402,F401 - the routes register themselves on bp
+__all__ = ["bp"]

@@ -16,7 +16,7 @@ from ..errors import InvalidCredentials, NotFound, ValidationError
 from ..forms import SignInForm, SignUpForm, show_errors
 from ..security import local_path
 from ..services import signins, users
-from . import bp
+from .blueprint import bp
 
 
 def _next_page() -> str:

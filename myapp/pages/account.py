@@ -14,7 +14,7 @@ from ..forms import DeleteAccountForm, PasswordForm, TimezoneForm, TokenForm, op
 from ..services import export as exports
 from ..services import signins, tasks, tokens, users
 from ..services.timezones import today_in
-from . import bp
+from .blueprint import bp
 
 
 def _account_page(status: int = 200, **context):

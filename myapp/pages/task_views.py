@@ -24,7 +24,7 @@ from ..forms import EditTaskForm, TaskForm, show_errors
 from ..security import local_path
 from ..services import tasks
 from ..services.timezones import today_in
-from . import bp
+from .blueprint import bp
 
 PAGE_SIZE = 20
 LIST_PARAMS = ("status", "q", "tag", "priority", "sort", "cursor")

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import (Date, Integer, Text, and_, any_, bindparam, cast, delete, false, func, insert, literal_column,
                         select, true, tuple_, update)
 from sqlalchemy.dialects.postgresql import ARRAY
+from flask import current_app
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Row
@@ -285,8 +286,9 @@ def list_tasks(user_id: uuid.UUID, params: Mapping[str, Any], tz: str = "UTC") -
     before) the keys of the row the cursor names, whatever happened meanwhile.
     """
     query = parse(TaskQuery, params)
+    secret = current_app.config["SECRET_KEY"]
     key_count = len(SORTS[query.sort][1])
-    position = cursors.decode(query.cursor, query.sort, key_count) if query.cursor else None
+    position = cursors.decode(query.cursor, query.sort, key_count, secret) if query.cursor else None
     backwards = position is not None and position.direction == cursors.BEFORE
     values = _filter_values(query, tz)
     statement = _list_statement(query.sort, frozenset(name for name in values if name in FILTERS),
@@ -296,8 +298,8 @@ def list_tasks(user_id: uuid.UUID, params: Mapping[str, Any], tz: str = "UTC") -
         values.update({f"key{i}": key for i, key in enumerate(position.keys)})
     try:
         rows = statement.rows(**values)
-    except sa_exc.DataError:  # a well-formed cursor whose keys are not values of the sort
-        raise ValidationError(details={"cursor": "Invalid cursor: start again from the first page."}) from None
+    except sa_exc.DataError:  # a cursor of ours whose keys no longer fit the sort (made before an upgrade)
+        raise ValidationError(details={"cursor": cursors.INVALID}) from None
 
     more = len(rows) > query.limit
     rows = rows[:query.limit]
@@ -305,19 +307,17 @@ def list_tasks(user_id: uuid.UUID, params: Mapping[str, Any], tz: str = "UTC") -
         rows.reverse()
 
     def at(row, direction):
-        return cursors.Cursor(query.sort, direction, tuple(row[len(TASK_COLUMNS):])).encode()
+        return cursors.Cursor(query.sort, direction, tuple(row[len(TASK_COLUMNS):])).encode(secret)
+
+    def turn(direction):  # on an empty page, the way back starts where the cursor pointed
+        return cursors.Cursor(position.sort, direction, position.keys).encode(secret)
 
     if backwards:
         prev_cursor = at(rows[0], cursors.BEFORE) if rows and more else None
-        next_cursor = at(rows[-1], cursors.AFTER) if rows else _turn(position, cursors.AFTER)
+        next_cursor = at(rows[-1], cursors.AFTER) if rows else turn(cursors.AFTER)
     else:
         next_cursor = at(rows[-1], cursors.AFTER) if rows and more else None
         prev_cursor = None
         if position is not None:
-            prev_cursor = at(rows[0], cursors.BEFORE) if rows else _turn(position, cursors.BEFORE)
+            prev_cursor = at(rows[0], cursors.BEFORE) if rows else turn(cursors.BEFORE)
     return TaskPage(rows, next_cursor, prev_cursor)
-
-
-def _turn(position: cursors.Cursor, direction: str) -> str:
-    """On an empty page, the way back starts where the cursor pointed."""
-    return cursors.Cursor(position.sort, direction, position.keys).encode()

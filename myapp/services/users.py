@@ -185,6 +185,19 @@ def change_password(user_id: uuid.UUID, current_password: Any, new_password: Any
     db.session.execute(statement)
 
 
+@operation("user.set_password")
+def set_password(user_id: uuid.UUID, new_password: Any, *, revoke_tokens: bool = False) -> None:
+    """An operator's reset (`flask users set-password`): no current password asked. Every
+    sign-in ends, and with `revoke_tokens` every API token too."""
+    new_password = check_password_rules(new_password)
+    statement = update(User.__table__).where(U.id == user_id).values(password_hash=hasher().hash(new_password)) \
+        .add_cte(delete(SignIn).where(SignIn.user_id == user_id).cte("ended"))
+    if revoke_tokens:
+        statement = statement.add_cte(delete(ApiToken).where(ApiToken.user_id == user_id).cte("revoked"))
+    if db.session.execute(statement.returning(U.id)).first() is None:
+        raise NotFound("Account not found.")
+
+
 @operation("user.set_timezone")
 def set_timezone(user_id: uuid.UUID, timezone: Any) -> Account:
     timezone = _check_timezone(timezone)

@@ -46,10 +46,12 @@
     });
   }
 
-  // Tasks per tag in the sidebar; a tag no task carries any more leaves it.
+  // Tasks per tag in the sidebar; a tag no task carries any more leaves it. A Map, as
+  // tags are any names: one called "constructor" is not Object.prototype's.
   function updateTagCounts(tags) {
+    const counts = new Map(Object.entries(tags));
     document.querySelectorAll("[data-tag-count]").forEach((element) => {
-      const value = tags[element.dataset.tagCount];
+      const value = counts.get(element.dataset.tagCount);
       if (value === undefined) element.closest("li").remove();
       else element.textContent = String(value);
     });
@@ -222,6 +224,11 @@
   if (navigator.clipboard) {
     document.querySelectorAll("[data-copy]").forEach((button) => { button.hidden = false; });
   }
+
+  // A refused form: focus its first invalid field, or else its error, so that keyboard
+  // and screen-reader users start where the problem is.
+  const invalid = document.querySelector('[aria-invalid="true"]') || document.getElementById("form-errors");
+  if (invalid) invalid.focus();
 
   // Sign-up: start from the browser's own time zone when the list has it.
   const zoneSelect = document.querySelector("select[data-detect-timezone]");

@@ -1,4 +1,5 @@
-"""`flask users create` and `flask tokens create`: in-process and as a real subprocess."""
+"""The CLI (`flask users create|set-password`, `flask tokens create`, `flask maintenance purge`):
+in-process and as a real subprocess."""
 from __future__ import annotations
 
 import os
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from myapp.services import signins
+from myapp.services import signins, tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,3 +100,49 @@ def test_the_commands_work_as_a_real_subprocess(client, app_database_url, sql):
     duplicate = flask("users", "create", "gus@example.com", stdin="a long password\n")
     assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
     assert sql("SELECT count(*) FROM users") == [(1,)]
+
+
+def test_users_set_password_replaces_it_and_signs_every_device_out(runner, alice, sql):
+    browser = signins.start(alice.id, "laptop")
+    tokens.create_token(alice.id, "script")
+    result = runner.invoke(args=["users", "set-password", "ALICE@example.com"], input="a fresh password\n")
+    assert result.exit_code == 0, result.output
+    assert "every device signed out" in result.stdout
+    assert signins.load(browser.sign_in_id) is None
+    assert sql("SELECT count(*) FROM api_tokens") == [(1,)]  # kept unless asked
+    assert signins.sign_in("alice@example.com", "a fresh password").id == alice.id
+
+
+def test_users_set_password_revokes_the_tokens_when_asked(runner, alice, sql):
+    tokens.create_token(alice.id, "script")
+    result = runner.invoke(args=["users", "set-password", "alice@example.com", "--revoke-tokens"],
+                           input="a fresh password\n")
+    assert result.exit_code == 0, result.output
+    assert sql("SELECT count(*) FROM api_tokens") == [(0,)]
+
+
+@pytest.mark.parametrize(("email", "password", "message"), [
+    ("nobody@example.com", "a fresh password", "No account"),
+    ("alice@example.com", "short", "at least 8"),
+])
+def test_users_set_password_refuses_and_changes_nothing(runner, alice, sql, email, password, message):
+    before = sql("SELECT password_hash FROM users")
+    result = runner.invoke(args=["users", "set-password", email], input=f"{password}\n")
+    assert result.exit_code == 1 and message in result.output
+    assert sql("SELECT password_hash FROM users") == before
+
+
+def test_maintenance_purge_deletes_expired_keys_and_ended_sign_ins_of_every_user(runner, alice, bob, sql):
+    for user in (alice, bob):
+        sql("INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) "
+            "SELECT :u, 'k' || n, repeat('0', 64), now() - interval '2 days' FROM generate_series(1, 1500) n", u=user.id)
+        sql("INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES (:u, 'fresh', repeat('0', 64))",
+            u=user.id)
+        signins.start(user.id, "kept")
+        old = signins.start(user.id, "old")
+        sql("UPDATE sign_ins SET last_seen_at = now() - interval '31 days' WHERE id = :id", id=old.sign_in_id)
+    result = runner.invoke(args=["maintenance", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "Purged 3000 expired idempotency keys and 2 ended sign-ins." in result.stdout
+    assert sql("SELECT key FROM idempotency_keys ORDER BY key") == [("fresh",), ("fresh",)]
+    assert sql("SELECT user_agent FROM sign_ins") == [("kept",), ("kept",)]

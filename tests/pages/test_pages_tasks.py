@@ -49,12 +49,39 @@ def test_the_list_shows_tasks_counts_and_tags(signed_in, user, make_task):
     assert '<span>#home</span><span class="count" data-tag-count="home">2</span>' in html
 
 
-def test_task_text_is_always_escaped(signed_in, user, make_task):
-    make_task(user, "<script>alert(1)</script>", description="<img src=x onerror=alert(2)>", tags=["x"])
+HOSTILE_TITLE, HOSTILE_DESCRIPTION = "<script>alert(1)</script>", "<img src=x onerror=alert(2)>"
+
+
+def assert_escaped(html: str, where: str = "the list") -> None:
+    assert "<script>alert(1)" not in html and "<img src=x" not in html, where
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, where
+
+
+def test_task_text_is_always_escaped_in_the_list(signed_in, user, make_task):
+    make_task(user, HOSTILE_TITLE, description=HOSTILE_DESCRIPTION, tags=["x"])
     html = signed_in.get("/").get_data(as_text=True)
-    assert "<script>alert(1)" not in html and "<img src=x" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert_escaped(html)
     assert "&lt;img src=x onerror=alert(2)&gt;" in html
+
+
+def test_task_text_is_escaped_on_every_page_that_shows_it(signed_in, user, make_task, sql):
+    task = make_task(user, HOSTILE_TITLE, description=HOSTILE_DESCRIPTION)
+    pages = {
+        "edit": signed_in.get(f"/tasks/{task.id}/edit"),
+        "confirm delete": signed_in.get(f"/tasks/{task.id}/delete"),
+        "toggled in place": post(signed_in, f"/tasks/{task.id}/toggle", {"completed": "true"}, headers=JSON),
+    }
+    sql("UPDATE tasks SET title = title || ' (changed elsewhere)'")  # the edit form now meets a conflict
+    pages["edit conflict"] = post(signed_in, f"/tasks/{task.id}/edit", {
+        "title": "mine", "description": "", "priority": "none", "tags": "", "version": "1"})
+    assert pages["edit conflict"].status_code == 409
+    for name, response in pages.items():
+        html = response.get_json()["html"] if response.is_json else response.get_data(as_text=True)
+        assert_escaped(html, name)
+        if name in ("edit", "edit conflict"):
+            assert "&lt;img src=x onerror=alert(2)&gt;" in html, name
+    flash = signed_in.get("/").get_data(as_text=True)  # the flash message names the task too
+    assert "<script>alert(1)" not in flash
 
 
 def test_overdue_and_due_today_stand_out_in_the_users_time_zone(signed_in, user, make_task, sql):
