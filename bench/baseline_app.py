@@ -33,7 +33,7 @@ def connection() -> psycopg.Connection:
 
 def rows_json(cursor) -> Response:
     names = [column.name for column in cursor.description]
-    rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     return Response(json.dumps({"items": rows}, default=str), mimetype="application/json")
 
 

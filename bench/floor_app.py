@@ -23,9 +23,8 @@ import time
 import uuid
 
 import psycopg
-from flask import Flask, Response, g, request
-
 from baseline_app import COLUMNS, rows_json
+from flask import Flask, Response, g, request
 
 app = Flask(__name__)
 _local = threading.local()

@@ -34,7 +34,7 @@ import time
 import urllib.request
 import uuid
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -240,9 +240,9 @@ def request_headers(endpoint: Endpoint, user: dict) -> dict[str, str]:
 
 def count_round_trips(app, seeded: dict, endpoint: Endpoint) -> int:
     """Round trips to PostgreSQL for one request to this endpoint, on the wire (in-process)."""
-    from support.wire import round_trips
-
     from myapp.extensions import db
+
+    from support.wire import round_trips
 
     user = seeded[endpoint.user]
     client = app.test_client()
@@ -386,7 +386,8 @@ def format_table(rows: list[dict]) -> str:
                       f"{app['p99_ms']:.2f}ms", f"{base['rps']:.0f}", f"{base['p50_ms']:.2f}ms",
                       f"{base['p99_ms']:.2f}ms", f"{row['ratio']:.2f}", str(row["round_trips"])))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    rendered = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines]
+    rendered = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+                for line in lines]
     rendered.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(rendered)
 
@@ -472,13 +473,13 @@ def main() -> int:
     rows = []
     for endpoint in found:
         app_runs, base_runs = runs[endpoint.label]["app"], runs[endpoint.label]["baseline"]
-        ratios = [a.rps / b.rps for a, b in zip(app_runs, base_runs)]
+        ratios = [a.rps / b.rps for a, b in zip(app_runs, base_runs, strict=True)]
         row = {"endpoint": endpoint.name, "user": endpoint.user, "app": summarise(app_runs),
                "baseline": summarise(base_runs), "ratio": statistics.median(ratios), "ratios": ratios,
                "round_trips": trips[endpoint.label]}
         if runs[endpoint.label].get("floor"):
             row["floor_ratio"] = statistics.median(
-                f.rps / b.rps for f, b in zip(runs[endpoint.label]["floor"], base_runs))
+                f.rps / b.rps for f, b in zip(runs[endpoint.label]["floor"], base_runs, strict=True))
         rows.append(row)
     print()
     print(format_table(rows))

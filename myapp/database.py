@@ -131,9 +131,9 @@ class StallGuard:
 
 def _shut_down(fileno: int) -> None:
     """Shut the socket down under the driver's feet: its wait ends with a lost connection."""
-    with contextlib.suppress(OSError):
-        with socket.socket(fileno=os.dup(fileno)) as duplicate:  # closing the duplicate leaves libpq's own
-            duplicate.shutdown(socket.SHUT_RDWR)
+    # Closing the duplicate leaves libpq's own descriptor as it is.
+    with contextlib.suppress(OSError), socket.socket(fileno=os.dup(fileno)) as duplicate:
+        duplicate.shutdown(socket.SHUT_RDWR)
 
 
 class GuardedConnection(psycopg.Connection):

@@ -6,7 +6,6 @@ failure becomes {"code", "message", "details"}; elsewhere the site's error page.
 from __future__ import annotations
 
 import logging
-import time
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError

@@ -15,7 +15,7 @@ TASK_FIELDS = tuple(column.name for column in TASK_COLUMNS)
 
 def task_to_json(task) -> dict:
     """A task row (services.tasks.TASK_COLUMNS first, in that order) as its JSON object."""
-    return dict(zip(TASK_FIELDS, task))
+    return dict(zip(TASK_FIELDS, task, strict=False))  # a list's rows carry their cursor keys after
 
 
 def user_to_json(user) -> dict:

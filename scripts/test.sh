@@ -38,6 +38,10 @@ if [ $# -gt 0 ]; then
     exit $?
 fi
 
+# Lint first (ruff, configured in pyproject.toml): a finding fails the run.
+echo "=== ruff ==="
+.venv/bin/ruff check .
+
 # The whole suite directly on PostgreSQL, then the PgBouncer lane: the tests marked
 # `pooled` (services and API) again, through PgBouncer in transaction mode.
 direct=0; pooled=0

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from myapp import create_app
 from myapp.extensions import db
 from myapp.services import users
+
 from support.processes import PgBouncer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,11 +7,12 @@ import sys
 
 import psycopg
 import pytest
-from conftest import ROOT, make_app
 from sqlalchemy import exc
 
 from config import Config, ConfigError, database_url
 from myapp.extensions import db
+
+from conftest import ROOT, make_app
 
 PASSWORD = "s3cretpw"
 GOOD_KEY = "k" * 40

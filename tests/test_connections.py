@@ -13,17 +13,18 @@ import time
 
 import psycopg
 import pytest
-from conftest import PASSWORD, libpq, make_app
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from support.pages import sign_in
-from support.wire import round_trips
 
 from myapp.errors import DatabaseUnavailable, QueryTimeout
 from myapp.extensions import db
 from myapp.services import tasks, tokens
 from myapp.services.operations import operation, transaction
+
+from conftest import PASSWORD, libpq, make_app
+from support.pages import sign_in
+from support.wire import round_trips
 
 
 @pytest.fixture

@@ -4,11 +4,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import make_app
 
 from myapp.errors import DatabaseUnavailable
 from myapp.extensions import db
 from myapp.services import health, signins, tasks, tokens, users
+
+from conftest import make_app
 
 SECRET = "pw-secret"
 CLOSED_PORT_URL = f"postgresql+psycopg://user:{SECRET}@127.0.0.1:1/x"
@@ -58,9 +59,8 @@ SERVICE_CALLS = {
 
 @pytest.mark.parametrize("call", SERVICE_CALLS.values(), ids=SERVICE_CALLS.keys())
 def test_services_raise_database_unavailable(down_app, call):
-    with down_app.app_context():
-        with pytest.raises(DatabaseUnavailable):
-            call()
+    with down_app.app_context(), pytest.raises(DatabaseUnavailable):
+        call()
 
 
 def test_readyz_answers_503_json_with_retry_after(down_app):
@@ -79,9 +79,8 @@ def test_healthz_still_answers_200(down_app):
 
 def test_no_log_line_carries_the_password(capsys):
     app = make_app(CLOSED_PORT_URL)
-    with app.app_context():
-        with pytest.raises(DatabaseUnavailable):
-            tasks.list_tasks(uuid.uuid4(), {})
+    with app.app_context(), pytest.raises(DatabaseUnavailable):
+        tasks.list_tasks(uuid.uuid4(), {})
     app.test_client().get("/readyz")
     out = capsys.readouterr()
     assert "database unavailable at 127.0.0.1:1" in out.out

@@ -24,8 +24,8 @@ from pathlib import Path
 import psycopg
 import pytest
 import requests
-
 from sqlalchemy.engine import make_url
+
 from support.processes import Gunicorn, PgBouncer, PostgresCluster, StallingProxy, require_redis, shared_dir
 
 ROOT = Path(__file__).resolve().parent.parent

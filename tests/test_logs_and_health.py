@@ -6,13 +6,14 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
-from conftest import make_app
 from flask_login import current_user, login_user
 from sqlalchemy import event, text
 
 from myapp.errors import NotFound
 from myapp.extensions import db
 from myapp.services import signins, tasks, tokens
+
+from conftest import make_app
 
 HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 

@@ -8,6 +8,7 @@ import sys
 
 import psycopg
 import pytest
+
 from conftest import ROOT, libpq
 
 # Everything the schema is made of, as PostgreSQL's catalogue describes it.

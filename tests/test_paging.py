@@ -5,7 +5,7 @@ import base64
 import json
 import os
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.pooled
 
 SORTS = ["newest", "oldest", "due", "priority", "title"]
 PRIORITY_RANK = {"none": 0, "low": 1, "medium": 2, "high": 3}
-BASE = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 # Letters only, in mixed case and with repeats: PostgreSQL's collation and Python agree
 # on the order of lowercase letters, so the expected order is computed independently.
 TITLES = ["alpha", "Bravo", "charlie", "ALPHA", "delta", "Echo", "bravo", "foxtrot", "Golf", "hotel", "alpha"]
@@ -61,7 +61,8 @@ def walk_forward(user_id, sort: str, limit: int, **params) -> list:
     """Every page from the first, following next_cursor; a list of pages (lists of task objects)."""
     pages, cursor = [], None
     for _ in range(1000):
-        page = tasks.list_tasks(user_id, {"sort": sort, "limit": limit, **params, **({"cursor": cursor} if cursor else {})})
+        page = tasks.list_tasks(user_id, {"sort": sort, "limit": limit, **params,
+                                          **({"cursor": cursor} if cursor else {})})
         pages.append(page)
         cursor = page.next_cursor
         if cursor is None:

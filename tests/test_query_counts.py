@@ -5,11 +5,12 @@ most 4, a write at most 4; and the count does not grow with the number of tasks 
 from __future__ import annotations
 
 import pytest
-from support.pages import PASSWORD, csrf_token, sign_in
-from support.wire import round_trips
 
 from myapp.extensions import db
 from myapp.services import tasks, tokens
+
+from support.pages import PASSWORD, csrf_token, sign_in
+from support.wire import round_trips
 
 pytestmark = pytest.mark.pooled
 

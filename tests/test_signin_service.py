@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import PASSWORD
-from support.wire import round_trips
 
 from myapp.errors import InvalidCredentials, NotFound, ValidationError
 from myapp.extensions import db
 from myapp.services import signins, users
+
+from conftest import PASSWORD
+from support.wire import round_trips
 
 pytestmark = pytest.mark.pooled
 

@@ -502,10 +502,12 @@ def test_due_before_and_due_after_are_inclusive(alice):
 
 
 def test_filters_combine(alice):
-    tasks.create_task(alice.id, {"title": "work report", "tags": ["work"], "priority": "high", "due_date": "2026-05-01"})
+    tasks.create_task(alice.id, {"title": "work report", "tags": ["work"], "priority": "high",
+                                 "due_date": "2026-05-01"})
     tasks.create_task(alice.id, {"title": "work report low", "tags": ["work"], "priority": "low",
                                  "due_date": "2026-05-01"})
-    tasks.create_task(alice.id, {"title": "home report", "tags": ["home"], "priority": "high", "due_date": "2026-05-01"})
+    tasks.create_task(alice.id, {"title": "home report", "tags": ["home"], "priority": "high",
+                                 "due_date": "2026-05-01"})
     assert titles(alice.id, q="report", tag="work", priority="high", due_before="2026-05-01",
                   status="active") == {"work report"}
 

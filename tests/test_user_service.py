@@ -6,12 +6,13 @@ import json
 import uuid
 
 import pytest
-from conftest import PASSWORD
-from support.wire import round_trips
 
 from myapp.errors import InvalidCredentials, NotFound, ValidationError
 from myapp.extensions import db
 from myapp.services import export, signins, tasks, tokens, users
+
+from conftest import PASSWORD
+from support.wire import round_trips
 
 pytestmark = pytest.mark.pooled
 

@@ -1,10 +1,9 @@
 """The account page: time zone, password, signed-in devices, API tokens, export, deletion."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
-
 from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, logout_user
 
@@ -35,7 +34,7 @@ def _account_page(status: int = 200, **context):
 def _recently_authenticated() -> bool:
     """Whether the password was typed on this device within signins.RECENT ("sudo mode")."""
     typed = current_user.authenticated_at
-    return typed is not None and datetime.now(timezone.utc) - typed < signins.RECENT
+    return typed is not None and datetime.now(UTC) - typed < signins.RECENT
 
 
 @bp.get("/account")

@@ -13,8 +13,17 @@ from datetime import date
 from functools import cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from flask import (abort, current_app, flash, get_template_attribute, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import (
+    abort,
+    current_app,
+    flash,
+    get_template_attribute,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -75,7 +84,8 @@ class RowContext:
 @cache
 def _icons(_environment_id: int) -> dict[str, Markup]:
     icon = get_template_attribute("macros.html", "icon")
-    return {name: icon(name, "chip-icon" if name != "check" else "check-icon") for name in ("check", "calendar", "flag")}
+    return {name: icon(name, "check-icon" if name == "check" else "chip-icon")
+            for name in ("check", "calendar", "flag")}
 
 
 def row_icons() -> dict[str, Markup]:

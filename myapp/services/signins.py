@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import SignIn, User
 from .compiled import Compiled
 from .operations import operation
-from .users import ACCOUNT_COLUMNS, U, Account, account, hasher, normalise_email, verify_password
+from .users import ACCOUNT_COLUMNS, Account, U, account, hasher, normalise_email, verify_password
 
 S = SignIn.__table__.c
 USER_AGENT_MAX = 512

@@ -17,12 +17,27 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (Date, Integer, Text, and_, any_, bindparam, cast, delete, false, func, insert, literal_column,
-                        select, true, tuple_, update)
-from sqlalchemy.dialects.postgresql import ARRAY
 from flask import current_app
+from sqlalchemy import (
+    Date,
+    Integer,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    delete,
+    false,
+    func,
+    insert,
+    literal_column,
+    select,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.engine import Row
 
 from ..database import rollback

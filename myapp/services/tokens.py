@@ -5,7 +5,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import TOKEN_SCOPES, ApiToken, User
 from .compiled import Compiled
 from .operations import operation
-from .users import ACCOUNT_COLUMNS, U, Account, account
+from .users import ACCOUNT_COLUMNS, Account, U, account
 
 K = ApiToken.__table__.c
 # A token as its owner sees it: never its hash.
@@ -56,7 +56,7 @@ def create_token(user_id: uuid.UUID, name: Any, scope: Any = "write",
     """A new token and its secret text, which is never stored and never shown again."""
     name, scope, days = _check(name, scope, expires_in_days)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires_at = datetime.now(timezone.utc) + timedelta(days=days) if days else None
+    expires_at = datetime.now(UTC) + timedelta(days=days) if days else None
     token = db.session.execute(insert(ApiToken).values(
         user_id=user_id, name=name, scope=scope, expires_at=expires_at,
         token_hash=_hash(secret), prefix=secret[:len(TOKEN_PREFIX) + 6]).returning(*TOKEN_COLUMNS)).one()

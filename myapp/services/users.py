@@ -15,7 +15,8 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import delete, exc as sa_exc, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import exc as sa_exc
 
 from ..database import rollback
 from ..errors import NotFound, ValidationError

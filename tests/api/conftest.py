@@ -6,11 +6,12 @@ production), so nothing cached in `g` by one request is seen by the next.
 from __future__ import annotations
 
 import pytest
-from conftest import make_app
-from support.processes import served_in_thread
 
 from myapp.extensions import db
 from myapp.services import tasks, tokens
+
+from conftest import make_app
+from support.processes import served_in_thread
 
 
 @pytest.fixture

@@ -4,10 +4,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import PASSWORD
-from support.pages import csrf_token, sign_in
 
 from myapp.services import tokens
+
+from conftest import PASSWORD
+from support.pages import csrf_token, sign_in
 
 pytestmark = pytest.mark.pooled
 

@@ -135,7 +135,8 @@ def test_users_set_password_refuses_and_changes_nothing(runner, alice, sql, emai
 def test_maintenance_purge_deletes_expired_keys_and_ended_sign_ins_of_every_user(runner, alice, bob, sql):
     for user in (alice, bob):
         sql("INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) "
-            "SELECT :u, 'k' || n, repeat('0', 64), now() - interval '2 days' FROM generate_series(1, 1500) n", u=user.id)
+            "SELECT :u, 'k' || n, repeat('0', 64), now() - interval '2 days' FROM generate_series(1, 1500) n",
+            u=user.id)
         sql("INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES (:u, 'fresh', repeat('0', 64))",
             u=user.id)
         signins.start(user.id, "kept")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import make_app
 from sqlalchemy import exc
-from support.processes import free_port
 
 from myapp.extensions import db
 from myapp.services import tasks, tokens
+
+from conftest import make_app
+from support.processes import free_port
 
 pytestmark = pytest.mark.pooled
 
@@ -267,7 +268,7 @@ def test_answers_carry_retry_after_only_when_limited_or_unavailable(limited_app,
     assert (ok.status_code, missing.status_code) == (200, 404)
     for response in (ok, missing):
         assert "Retry-After" not in response.headers
-        assert not [name for name in response.headers.keys() if name.lower().startswith("x-ratelimit")]
+        assert not [name for name, _ in response.headers if name.lower().startswith("x-ratelimit")]
     down_app = make_app(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere",
                         env={"DB_CONNECT_TIMEOUT": "1", "RATELIMIT_ENABLED": "true"})
     down = down_app.test_client().get("/api/v1/me", headers={"Authorization": "Bearer tm_x"})

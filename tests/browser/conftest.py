@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from support.processes import served_in_thread, unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from support.pages import PASSWORD
 
 from myapp.services import tasks
+
+from support.pages import PASSWORD
 
 pytestmark = pytest.mark.browser
 

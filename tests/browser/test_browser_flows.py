@@ -5,9 +5,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from support.pages import PASSWORD
 
 from myapp.services import tasks
+
+from support.pages import PASSWORD
 
 pytestmark = pytest.mark.browser
 

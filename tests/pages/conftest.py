@@ -6,10 +6,11 @@ every test also proves the form works with CSRF protection on.
 from __future__ import annotations
 
 import pytest
-from support.pages import PASSWORD, sign_in
 
 from myapp.extensions import db
 from myapp.services import tasks
+
+from support.pages import PASSWORD, sign_in
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ import re
 from html import unescape
 
 import pytest
-from support.pages import PASSWORD, post, sign_in
 
 from myapp.services import tokens
+
+from support.pages import PASSWORD, post, sign_in
 
 NEW_PASSWORD = "a brand new passphrase"
 

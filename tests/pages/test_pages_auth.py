@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support.pages import PASSWORD, csrf_token, post, sign_in
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import make_app
-from support.pages import PASSWORD, csrf_token, post, sign_in
 
 from myapp.errors import DatabaseUnavailable
 from myapp.extensions import db
+
+from conftest import make_app
+from support.pages import PASSWORD, csrf_token, post, sign_in
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
 INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)

@@ -7,11 +7,12 @@ from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
-from support.pages import PASSWORD, post, sign_in
-from support.sql import recorded_statements
 
 from myapp.extensions import db
 from myapp.services import tasks
+
+from support.pages import PASSWORD, post, sign_in
+from support.sql import recorded_statements
 
 JSON = {"Accept": "application/json", "X-Requested-With": "fetch"}
 

@@ -106,7 +106,7 @@ logfile = {self.workdir}/pgbouncer.log
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def start(self) -> "PgBouncer":
+    def start(self) -> PgBouncer:
         user = ["-u", self.user] if os.geteuid() == 0 else []
         self.process = subprocess.Popen([self.binary, *user, str(self.workdir / "pgbouncer.ini")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -143,7 +143,7 @@ class PostgresCluster:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def start(self) -> "PostgresCluster":
+    def start(self) -> PostgresCluster:
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.workdir / "server.log"), "-w",
                   "-o", f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1", "start")
         return self
@@ -214,9 +214,10 @@ class Gunicorn:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads), **env}
         self.process: subprocess.Popen | None = None
-        self.log = tempfile.NamedTemporaryFile(prefix="tm-gunicorn-", suffix=".log", delete=False)
+        # Kept for the server's life: stop() removes it.
+        self.log = tempfile.NamedTemporaryFile(prefix="tm-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
 
-    def start(self) -> "Gunicorn":
+    def start(self) -> Gunicorn:
         root = Path(__file__).resolve().parents[2]
         self.process = subprocess.Popen(
             [str(root / ".venv" / "bin" / "gunicorn"), "-c", str(root / "gunicorn.conf.py"),

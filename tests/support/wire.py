@@ -26,7 +26,7 @@ def _traces():
     """One trace file for the process: libpq writes every traced connection's messages into it."""
     global _trace_file
     if _trace_file is None:
-        _trace_file = tempfile.TemporaryFile("w+")
+        _trace_file = tempfile.TemporaryFile("w+")  # noqa: SIM115 - open for the process's life
     return _trace_file
 
 
