@@ -23,7 +23,7 @@ from wtforms import (
 )
 from wtforms.widgets import DateInput, EmailInput, HiddenInput, NumberInput
 
-from .models import PRIORITIES
+from .models import COLORS, PRIORITIES
 from .services import timezones
 
 _TAG_SEPARATORS = re.compile(r"[\s,]+")
@@ -84,6 +84,9 @@ class TaskForm(PageForm):
     priority = SelectField("Priority", choices=_choices({p: p.capitalize() for p in PRIORITIES}), default="none",
                            validate_choice=False)
     tags = StringField("Tags", render_kw={"autocomplete": "off", "placeholder": "work, home"})
+    # Where the task goes: a project page's add box names its project, a subtask's box its parent.
+    project_id = HiddenField()
+    parent_id = HiddenField()
     return_to = HiddenField()
 
     def values(self) -> dict:
@@ -95,6 +98,8 @@ class TaskForm(PageForm):
             "due_date": self.due_date.data or None,
             "priority": self.priority.data,
             "tags": [tag for tag in tags if tag],
+            "project_id": self.project_id.data or None,
+            "parent_id": self.parent_id.data or None,
         }
 
     def fill(self, task) -> None:
@@ -109,14 +114,39 @@ class TaskForm(PageForm):
 class EditTaskForm(TaskForm):
     completed = BooleanField("Done")
     version = IntegerField(widget=HiddenInput())
+    # The user's projects are the choices (set by the page); moving a subtask to another
+    # project makes it a root task there.
+    project_id = SelectField("Project", choices=[], validate_choice=False)
 
     def values(self) -> dict:
-        return {**super().values(), "completed": self.completed.data}
+        values = {**super().values(), "completed": self.completed.data}
+        del values["parent_id"]  # the edit page moves between projects; subtasks are added on the project page
+        return values
 
     def fill(self, task) -> None:
         super().fill(task)
         self.completed.data = task.completed
         self.version.data = task.version
+        self.project_id.data = str(task.project_id)
+
+    def offer_projects(self, projects) -> None:
+        self.project_id.choices = [SelectChoice(str(p.id), p.name + (" (archived)" if p.archived else ""))
+                                   for p in projects]
+
+
+class ProjectForm(PageForm):
+    name = StringField("Name", render_kw={"maxlength": 100, "autocomplete": "off", "required": True})
+    color = SelectField("Colour", choices=_choices({c: c.capitalize() for c in COLORS}), default="grey",
+                        validate_choice=False)
+    version = IntegerField(widget=HiddenInput())
+
+    def values(self) -> dict:
+        return {"name": self.name.data or "", "color": self.color.data}
+
+    def fill(self, project) -> None:
+        self.name.data = project.name
+        self.color.data = project.color
+        self.version.data = project.version
 
 
 class PasswordForm(PageForm):

@@ -14,11 +14,13 @@ from sqlalchemy import (
     Computed,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -29,6 +31,7 @@ from .extensions import db
 from .services.validation import WHITESPACE
 
 PRIORITIES = ("none", "low", "medium", "high")
+COLORS = ("grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink")
 TOKEN_SCOPES = ("read", "write")
 
 TIMESTAMPTZ = DateTime(timezone=True)
@@ -93,11 +96,53 @@ class SignIn(db.Model):
     )
 
 
+def _not_blank(column: str, longest: int) -> str:
+    return f"char_length(btrim({column}, {_sql_characters(WHITESPACE)})) BETWEEN 1 AND {longest}"
+
+
+class Project(db.Model):
+    """A user's list of tasks; every user has one Inbox (made by a trigger with the user).
+
+    active_count and completed_count are kept by the tasks' count trigger; version and
+    updated_at move only when what the user set changes (projects_before_write, which
+    also puts a new project last and refuses a 301st).
+    """
+
+    __tablename__ = "projects"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_id: Mapped[uuid.UUID] = _owner()
+    name: Mapped[str] = mapped_column(Text)
+    color: Mapped[str] = mapped_column(Text, server_default=text("'grey'"))
+    position: Mapped[int] = mapped_column(Integer)
+    archived: Mapped[bool] = mapped_column(server_default=text("false"))
+    is_inbox: Mapped[bool] = mapped_column(server_default=text("false"))
+    active_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    completed_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    __table_args__ = (
+        CheckConstraint(_not_blank("name", 100), name="name_length"),
+        CheckConstraint(f"color IN ({', '.join(repr(c) for c in COLORS)})", name="color_valid"),
+        CheckConstraint("NOT (is_inbox AND archived)", name="inbox_not_archived"),
+        # The target of tasks' (project_id, user_id): a task's project is its owner's.
+        UniqueConstraint("id", "user_id"),
+        Index("uq_projects_user_name", "user_id", func.lower(name), unique=True),
+        Index("uq_projects_user_inbox", "user_id", unique=True, postgresql_where=text("is_inbox")),
+        Index("ix_projects_user_position", "user_id", "position", "created_at"),
+    )
+
+
 class Task(db.Model):
     __tablename__ = "tasks"
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     user_id: Mapped[uuid.UUID] = _owner()
+    project_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    # A subtask's parent: a task of the same user in the same project (see the keys below).
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     title: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     completed: Mapped[bool] = mapped_column(server_default=text("false"))
@@ -117,11 +162,18 @@ class Task(db.Model):
         deferred=True)
 
     __table_args__ = (
-        CheckConstraint(f"char_length(btrim(title, {_sql_characters(WHITESPACE)})) BETWEEN 1 AND 255",
-                        name="title_length"),
+        CheckConstraint(_not_blank("title", 255), name="title_length"),
         CheckConstraint("char_length(description) <= 10000", name="description_length"),
         CheckConstraint("priority IN ('none', 'low', 'medium', 'high')", name="priority_valid"),
         CheckConstraint("cardinality(tags) <= 10", name="tags_count"),
+        # The database itself keeps tasks in their owner's projects and under their owner's
+        # tasks; a subtree follows its root to another project (ON UPDATE CASCADE).
+        UniqueConstraint("id", "project_id", "user_id"),
+        ForeignKeyConstraint(["project_id", "user_id"], ["projects.id", "projects.user_id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["parent_id", "project_id", "user_id"], ["tasks.id", "tasks.project_id", "tasks.user_id"],
+                             onupdate="CASCADE", ondelete="CASCADE"),
+        Index("ix_tasks_parent", "parent_id", "completed", postgresql_where=text("parent_id IS NOT NULL")),
+        Index("ix_tasks_project_created", "project_id", "created_at", "id"),
         # One index per sort order, each led by user_id (see services/tasks.py).
         Index("ix_tasks_user_created", "user_id", "created_at", "id"),
         Index("ix_tasks_user_completed_created", "user_id", "completed", "created_at", "id"),
@@ -131,16 +183,6 @@ class Task(db.Model):
         Index("ix_tasks_tags", "tags", postgresql_using="gin"),
         Index("ix_tasks_search", "search_vector", postgresql_using="gin"),
     )
-
-
-class TaskCount(db.Model):
-    """Active and completed counts per user, kept by a trigger on tasks."""
-
-    __tablename__ = "task_counts"
-
-    user_id: Mapped[uuid.UUID] = _owner(primary_key=True)
-    active: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    completed: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
 class TagCount(db.Model):

@@ -8,14 +8,29 @@ tasks is then a dict per row and nothing more.
 """
 from __future__ import annotations
 
+from .services.projects import PROJECT_COLUMNS
 from .services.tasks import TASK_COLUMNS
 
 TASK_FIELDS = tuple(column.name for column in TASK_COLUMNS)
+PROJECT_FIELDS = tuple(column.name for column in PROJECT_COLUMNS)
 
 
 def task_to_json(task) -> dict:
     """A task row (services.tasks.TASK_COLUMNS first, in that order) as its JSON object."""
     return dict(zip(TASK_FIELDS, task, strict=False))  # a list's rows carry their cursor keys after
+
+
+def task_etag(task) -> str:
+    """The version and the counts the task shows: a copy with stale counts is stale."""
+    return f"{task.version}.{task.subtask_count}.{task.subtask_completed_count}"
+
+
+def project_to_json(project) -> dict:
+    return dict(zip(PROJECT_FIELDS, project, strict=True))
+
+
+def project_etag(project) -> str:
+    return f"{project.version}.{project.active_count}.{project.completed_count}"
 
 
 def user_to_json(user) -> dict:

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The PgBouncer lane (TEST_PGBOUNCER=1): the tests marked `pooled` run again with the
 # app connected through a real PgBouncer in transaction mode, as Neon's pooler carries it.
 POOLED = os.environ.get("TEST_PGBOUNCER") == "1"
-TABLES = "users, tasks, task_counts, tag_counts, api_tokens, idempotency_keys"
+TABLES = "users, projects, tasks, tag_counts, api_tokens, idempotency_keys"
 PASSWORD = "correct horse battery"
 
 

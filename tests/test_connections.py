@@ -267,7 +267,7 @@ def test_a_write_whose_connection_dies_while_it_runs_is_an_error_and_never_writt
 
     # Hold the row the INSERT's trigger must update, so that the INSERT is surely running.
     with psycopg.connect(libpq(database_url)) as holder:
-        holder.execute("SELECT 1 FROM task_counts WHERE user_id = %s FOR UPDATE", (alice.id,))
+        holder.execute("SELECT 1 FROM projects WHERE user_id = %s FOR UPDATE", (alice.id,))
         writer = threading.Thread(target=write)
         writer.start()
         with psycopg.connect(libpq(server_url), autocommit=True) as admin:

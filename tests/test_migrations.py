@@ -72,16 +72,18 @@ def test_upgrade_builds_the_whole_schema_on_an_empty_database(empty_database):
     assert schema(empty_database) == []
     ok(flask(empty_database, "db", "upgrade"))
     listing = schema(empty_database)
-    for table in ("users", "tasks", "task_counts", "tag_counts", "api_tokens", "idempotency_keys",
+    for table in ("users", "projects", "tasks", "tag_counts", "api_tokens", "idempotency_keys",
                   "alembic_version"):
         assert f"table {table}" in listing
     triggers = " ".join(line for line in listing if line.startswith("trigger "))
     for trigger in ("users_set_updated_at", "tasks_before_update", "tasks_counts_insert",
-                    "tasks_counts_update", "tasks_counts_delete"):
+                    "tasks_counts_update", "tasks_counts_delete", "users_create_inbox", "projects_before_write",
+                    "tasks_check_tree_insert", "tasks_check_tree_update", "tasks_follow_completion"):
         assert trigger in triggers
     indexes = " ".join(line for line in listing if line.startswith("index "))
     for index in ("ix_tasks_user_created", "ix_tasks_user_due", "ix_tasks_user_priority", "ix_tasks_user_title",
-                  "ix_tasks_tags", "ix_tasks_search", "uq_users_email_lower"):
+                  "ix_tasks_tags", "ix_tasks_search", "uq_users_email_lower", "ix_tasks_parent",
+                  "ix_tasks_project_created", "uq_projects_user_name", "uq_projects_user_inbox"):
         assert index in indexes
     assert not [line for line in listing if line.startswith("extension ")], "the schema must use core PostgreSQL only"
 
@@ -90,12 +92,14 @@ def test_the_foreign_keys_delete_a_users_rows_with_the_user(migrated_database):
     rules = run_sql(migrated_database,
                     "SELECT conrelid::regclass::text, confdeltype FROM pg_constraint "
                     "WHERE contype = 'f' AND confrelid = 'users'::regclass")
-    assert {table for table, _ in rules} == {"tasks", "task_counts", "tag_counts", "api_tokens", "idempotency_keys",
+    assert {table for table, _ in rules} == {"tasks", "projects", "tag_counts", "api_tokens", "idempotency_keys",
                                              "sign_ins"}
     assert {rule for _, rule in rules} == {"c"}  # ON DELETE CASCADE
 
 
 FIRST_REVISION = "65d3a1b86e5c"
+SIGN_INS_REVISION = "2fa59d9ebef4"
+TITLES_REVISION = "6063131dcbc8"
 
 
 def test_upgrading_a_database_with_data_keeps_every_task_and_points_idempotency_keys_at_their_tasks(empty_database):
@@ -114,7 +118,7 @@ def test_upgrading_a_database_with_data_keeps_every_task_and_points_idempotency_
                             "(%s, 'gone', %s, 201, jsonb_build_object('id', gen_random_uuid()::text, 'title', 'x'))",
             user, "0" * 64, str(kept_id), user, "1" * 64)
 
-    ok(flask(empty_database, "db", "upgrade"))
+    ok(flask(empty_database, "db", "upgrade", SIGN_INS_REVISION))
     assert run_sql(empty_database, "SELECT id, title, description, due_date, priority, tags, completed, "
                                    "completed_at, version, created_at, updated_at FROM tasks ORDER BY title") == before
     assert run_sql(empty_database, "SELECT active, completed FROM task_counts") == counts

@@ -60,20 +60,20 @@ def test_counts_are_kept_by_the_database_for_raw_writes(sql, alice):
         u=alice.id)
     sql("UPDATE tasks SET completed = true, tags = ARRAY['home'] "
         "WHERE id IN (SELECT id FROM tasks WHERE user_id = :u LIMIT 2)", u=alice.id)
-    (counts,) = sql("SELECT active, completed FROM task_counts WHERE user_id = :u", u=alice.id)
-    assert (counts.active, counts.completed) == (3, 2)
+    (counts,) = sql("SELECT active_count, completed_count FROM projects WHERE user_id = :u", u=alice.id)
+    assert (counts.active_count, counts.completed_count) == (3, 2)
     tags = dict(sql("SELECT tag, count FROM tag_counts WHERE user_id = :u", u=alice.id))
     assert tags == {"work": 3, "home": 2}
     sql("DELETE FROM tasks WHERE user_id = :u AND 'home' = ANY(tags)", u=alice.id)
     assert dict(sql("SELECT tag, count FROM tag_counts WHERE user_id = :u", u=alice.id)) == {"work": 3}
-    (counts,) = sql("SELECT active, completed FROM task_counts WHERE user_id = :u", u=alice.id)
-    assert (counts.active, counts.completed) == (3, 0)
+    (counts,) = sql("SELECT active_count, completed_count FROM projects WHERE user_id = :u", u=alice.id)
+    assert (counts.active_count, counts.completed_count) == (3, 0)
 
 
 def test_deleting_a_user_deletes_their_tasks_and_counts(sql, alice):
     sql("INSERT INTO tasks (user_id, title, tags) VALUES (:u, 't', ARRAY['a'])", u=alice.id)
     sql("DELETE FROM users WHERE id = :u", u=alice.id)
-    for table in ("tasks", "task_counts", "tag_counts"):
+    for table in ("tasks", "projects", "tag_counts"):
         assert sql(f"SELECT count(*) FROM {table} WHERE user_id = :u", u=alice.id)[0][0] == 0
 
 

@@ -132,7 +132,7 @@ def test_set_timezone_for_a_missing_account_is_not_found(app):
 
 # --- deletion and export ---------------------------------------------------------------------
 
-OWNED_TABLES = ("tasks", "task_counts", "tag_counts", "api_tokens", "idempotency_keys", "sign_ins")
+OWNED_TABLES = ("tasks", "projects", "tag_counts", "api_tokens", "idempotency_keys", "sign_ins")
 
 
 def give_everything(user_id, sql):

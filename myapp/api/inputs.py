@@ -15,14 +15,14 @@ from ..errors import MalformedHeader, ValidationError
 from ..services.validation import VERSION_MAX
 
 # If-Match as RFC 9110 spells it: `*`, or a list of entity tags (strong "..." or weak
-# W/"..."). Empty counts as absent. Only the strong tags this API sends ("<version>") can
-# match a task; any other well-formed tag matches nothing (412), and only a header that
-# is not an If-Match at all is a 400.
+# W/"..."). Empty counts as absent. Only the strong tags this API sends ("12.3.5": the
+# version and the counts shown) can match; any other well-formed tag matches nothing
+# (412), and only a header that is not an If-Match at all is a 400.
 _ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
 IF_MATCH = re.compile(rf"(?:\*|{_ENTITY_TAG}(?:[ \t]*,[ \t]*{_ENTITY_TAG})*)?")
 IF_MATCH_PATTERN = rf"^{IF_MATCH.pattern}$"
 _ENTITY_TAGS = re.compile(_ENTITY_TAG)
-_OURS = re.compile(r'"([1-9][0-9]{0,9})"')
+_OURS = re.compile(r'"([1-9][0-9]{0,9}\.[0-9]{1,10}\.[0-9]{1,10})"')
 IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")  # visible ASCII, e.g. a UUID
 IDEMPOTENCY_KEY_PATTERN = rf"^{IDEMPOTENCY_KEY.pattern}$"
 
@@ -46,16 +46,16 @@ def query_params() -> dict[str, str]:
     return request.args.to_dict()
 
 
-def expected_version() -> tuple[int, ...] | None:
-    """The task versions If-Match accepts; None when absent, empty or `*` (any version), and
+def expected_version() -> tuple[str, ...] | None:
+    """The entity tags If-Match accepts; None when absent, empty or `*` (any version), and
     an empty tuple when it names none this API gave (so nothing matches: 412)."""
     value = request.headers.get("If-Match")
     if value is None or value.strip() in ("", "*"):
         return None
     if IF_MATCH.fullmatch(value.strip()) is None:
-        raise MalformedHeader(details={"If-Match": 'Send * or entity tags, like the task\'s ETag "3".'})
-    found = (int(ours[1]) for tag in _ENTITY_TAGS.findall(value) if (ours := _OURS.fullmatch(tag)))
-    return tuple(version for version in found if version <= VERSION_MAX)
+        raise MalformedHeader(details={"If-Match": 'Send * or entity tags, like the task\'s ETag "3.0.0".'})
+    found = (ours[1] for tag in _ENTITY_TAGS.findall(value) if (ours := _OURS.fullmatch(tag)))
+    return tuple(tag for tag in found if int(tag.split(".", 1)[0]) <= VERSION_MAX)
 
 
 def idempotency_key() -> str | None:

@@ -12,9 +12,18 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from ..models import PRIORITIES, TOKEN_SCOPES
+from ..models import COLORS, PRIORITIES, TOKEN_SCOPES
 from ..services.idempotency import KEY_LIFETIME
-from ..services.validation import TAG_MAX, TaskCreate, TaskQuery, TaskUpdate
+from ..services.projects import MAX_PROJECTS
+from ..services.validation import (
+    PROJECT_NAME_MAX,
+    TAG_MAX,
+    ProjectCreate,
+    ProjectUpdate,
+    TaskCreate,
+    TaskQuery,
+    TaskUpdate,
+)
 from .inputs import IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN
 
 JSON = "application/json"
@@ -33,10 +42,20 @@ methods a route does not have answer 405 with `Allow`, in the same shape.
 **Paging.** `GET /tasks` returns `next_cursor` (and `prev_cursor` after the first page); pass one
 back as `cursor` with the same `sort`. Cursors are opaque: one this API did not issue is a 422.
 
-**Conditional requests.** Task responses carry a strong `ETag` (the task's version). PATCH, DELETE
-and toggle take an optional `If-Match`: `*` or entity tags (RFC 9110); unless one of them is the
-task's current ETag (weak tags never are), 412 and nothing is written. `If-None-Match` on GET
-answers 304 when the task is unchanged.
+**Projects and subtasks.** Every task is in one of my projects (the Inbox when none is named) and may
+have a parent: a task of the same project, at most 4 levels in all. A subtask sent with `parent_id` and
+no `project_id` goes to its parent's project; a subtask moved on its own to another project (a PATCH
+with only `project_id`) leaves its parent there; a task's subtasks move with it. Completing a task
+completes its open subtasks; reopening a subtask reopens its completed ancestors. Deleting a task
+deletes its subtasks; deleting a project deletes its tasks, unless `move_to` names a project to
+move them to. A `project_id` or `parent_id` that is not mine is a 422 naming that field. At most
+{MAX_PROJECTS} projects.
+
+**Conditional requests.** Task and project responses carry a strong `ETag`: the version and the
+counts the representation shows (a task's `"12.3.5"`: version, subtasks, completed subtasks; a
+project's: version, active and completed tasks). PATCH, DELETE and toggle take an optional
+`If-Match`: `*` or entity tags (RFC 9110); unless one of them is the current ETag (weak tags
+never are), 412 and nothing is written. `If-None-Match` on GET answers 304 when it is unchanged.
 
 **Idempotency.** `POST /tasks` with an `Idempotency-Key` header creates the task once: a retry with
 the same key and body gets the task the first request created, as it is now (with
@@ -70,6 +89,8 @@ TIMESTAMP = {"type": "string", "format": "date-time", "description": "ISO 8601, 
 RESPONSE_SCHEMAS = {
     "Task": _object({
         "id": UUID,
+        "project_id": UUID,
+        "parent_id": _nullable(UUID) | {"description": "The parent task; null for a root task"},
         "title": {"type": "string", "minLength": 1, "maxLength": 255},
         "description": _nullable({"type": "string", "maxLength": 10_000}),
         "completed": {"type": "boolean"},
@@ -78,10 +99,27 @@ RESPONSE_SCHEMAS = {
         "priority": {"enum": list(PRIORITIES)},
         "tags": {"type": "array", "items": {"type": "string", "pattern": f"^[a-z0-9_-]{{1,{TAG_MAX}}}$"},
                  "maxItems": 10, "uniqueItems": True},
-        "version": {"type": "integer", "minimum": 1, "description": "Moves on every change; the ETag"},
+        "version": {"type": "integer", "minimum": 1, "description": "Moves on every change"},
+        "created_at": TIMESTAMP,
+        "updated_at": TIMESTAMP,
+        "subtask_count": {"type": "integer", "minimum": 0, "description": "Direct subtasks"},
+        "subtask_completed_count": {"type": "integer", "minimum": 0, "description": "Direct subtasks completed"},
+    }),
+    "Project": _object({
+        "id": UUID,
+        "name": {"type": "string", "minLength": 1, "maxLength": PROJECT_NAME_MAX},
+        "color": {"enum": list(COLORS)},
+        "position": {"type": "integer", "minimum": 0, "description": "My order (the Inbox first)"},
+        "archived": {"type": "boolean"},
+        "is_inbox": {"type": "boolean"},
+        "active_count": {"type": "integer", "minimum": 0},
+        "completed_count": {"type": "integer", "minimum": 0},
+        "version": {"type": "integer", "minimum": 1, "description": "Moves on every change of the fields above"},
         "created_at": TIMESTAMP,
         "updated_at": TIMESTAMP,
     }),
+    "ProjectList": _object({"items": {"type": "array", "items": _ref("Project"), "maxItems": MAX_PROJECTS}},
+                           description="All my projects in my order, archived ones included"),
     "TaskPage": _object({
         "items": {"type": "array", "items": _ref("Task")},
         "next_cursor": _nullable({"type": "string"}) | {"description": "The next page; null on the last"},
@@ -97,7 +135,8 @@ RESPONSE_SCHEMAS = {
         "scope": {"enum": list(TOKEN_SCOPES)}, "expires_at": _nullable(TIMESTAMP),
         "last_used_at": _nullable(TIMESTAMP), "created_at": TIMESTAMP,
     }, description="A token, without its secret (only ever shown once, at creation)"),
-    "Export": _object({"user": _ref("User"), "tasks": {"type": "array", "items": _ref("Task")},
+    "Export": _object({"user": _ref("User"), "projects": {"type": "array", "items": _ref("Project")},
+                       "tasks": {"type": "array", "items": _ref("Task")},
                        "api_tokens": {"type": "array", "items": _ref("ApiToken")}}),
     "Error": _object({
         "code": {"type": "string"},
@@ -108,9 +147,9 @@ RESPONSE_SCHEMAS = {
 }
 
 HEADERS = {
-    "ETag": {"description": "The task's version, as a strong entity tag", "required": True,
-             "schema": {"type": "string", "pattern": '^"[1-9][0-9]*"$'}},
-    "Location": {"description": "The new task's URL", "required": True,
+    "ETag": {"description": "The version and the counts shown, as a strong entity tag", "required": True,
+             "schema": {"type": "string", "pattern": '^"[1-9][0-9]*[.][0-9]+[.][0-9]+"$'}},
+    "Location": {"description": "The new task's or project's URL", "required": True,
                  "schema": {"type": "string", "format": "uri-reference"}},
     "Idempotent-Replayed": {"description": "Sent with an Idempotency-Key: whether this is the first answer "
                                            "given again", "schema": {"enum": ["true", "false"]}},
@@ -123,6 +162,11 @@ HEADERS = {
 PARAMETERS = {
     "TaskId": {"name": "task_id", "in": "path", "required": True, "schema": UUID,
                "description": "A task of mine; any other id (malformed, unknown, someone else's) is a 404"},
+    "ProjectId": {"name": "project_id", "in": "path", "required": True, "schema": UUID,
+                  "description": "A project of mine; any other id (malformed, unknown, someone else's) is a 404"},
+    "MoveTo": {"name": "move_to", "in": "query", "required": False, "schema": UUID,
+               "description": "Move the project's tasks (with their subtasks) to this project of mine first; "
+                              "without it, they are deleted with the project"},
     "IfMatch": {"name": "If-Match", "in": "header", "required": False,
                 "schema": {"type": "string", "pattern": IF_MATCH_PATTERN},
                 "description": "`*`, or entity tags (RFC 9110), as the task's ETag was received: 412 (nothing "
@@ -144,6 +188,10 @@ QUERY_DESCRIPTIONS = {
     "priority": "Only tasks with this priority",
     "due_before": "Due on or before this date",
     "due_after": "Due on or after this date",
+    "project_id": "Only tasks of this project (archived or not)",
+    "parent_id": "A task's id: its direct subtasks; `none`: root tasks only",
+    "archived": "Tasks of archived projects: `false` (default without `project_id`) leaves them out, "
+                "`true` lists only them, `any` both",
     "sort": "`due`: no due date last; `priority`: high first",
     "limit": "Tasks per page",
     "cursor": "`next_cursor` or `prev_cursor` of a previous page with the same sort",
@@ -166,10 +214,10 @@ ERRORS = {
                   headers=("WWW-Authenticate",)),
     "403": _error("A read-only token on an unsafe method, or a session call without its CSRF token",
                   "FORBIDDEN", "CSRF_FAILED"),
-    "404": _error("No such task of mine", "NOT_FOUND"),
+    "404": _error("No such task or project of mine", "NOT_FOUND"),
     "409": _error("This Idempotency-Key was first used with a different body", "IDEMPOTENCY_KEY_REUSED"),
     "410": _error("The task this Idempotency-Key created has been deleted since: no second one is made", "GONE"),
-    "412": _error("If-Match names no current version of the task: nothing was written", "PRECONDITION_FAILED"),
+    "412": _error("If-Match names no current ETag: nothing was written", "PRECONDITION_FAILED"),
     "413": _error("The body is larger than the server accepts (MAX_CONTENT_LENGTH)", "PAYLOAD_TOO_LARGE"),
     "415": _error("The body is not sent as application/json", "UNSUPPORTED_MEDIA_TYPE"),
     "422": _error("Invalid input; `details` says which field and why", "VALIDATION_ERROR"),
@@ -181,7 +229,7 @@ ERRORS = {
 READ_ERRORS = ("401", "429", "500", "503")
 WRITE_ERRORS = ("400", "401", "403", "429", "500", "503")
 BODY_ERRORS = ("413", "415", "422")
-CONDITIONAL_ERRORS = ("404", "412")  # a task by id, with If-Match
+CONDITIONAL_ERRORS = ("404", "412")  # a task or project by id, with If-Match
 
 
 def _ok(description: str, schema: str | None, *headers: str) -> dict:
@@ -216,7 +264,10 @@ def _query_parameters(schema: dict) -> list[dict]:
     for name, field in schema["properties"].items():
         field = {key: value for key, value in field.items() if key != "title"}
         alternatives = [option for option in field.pop("anyOf", []) if option != {"type": "null"}]
-        field.update(*alternatives)
+        if len(alternatives) > 1:
+            field["anyOf"] = alternatives
+        else:
+            field.update(*alternatives)
         if field.get("default", "") is None:
             del field["default"]
         parameters.append({"name": name, "in": "query", "required": False, "schema": field,
@@ -233,11 +284,13 @@ def _task_links() -> dict:
 
 @cache
 def document() -> dict:
-    _, top = models_json_schema([(TaskCreate, "validation"), (TaskUpdate, "validation"),
-                                 (TaskQuery, "validation")], ref_template="#/components/schemas/{model}")
+    _, top = models_json_schema([(TaskCreate, "validation"), (TaskUpdate, "validation"), (TaskQuery, "validation"),
+                                 (ProjectCreate, "validation"), (ProjectUpdate, "validation")],
+                                ref_template="#/components/schemas/{model}")
     schemas = top["$defs"]
     query = _query_parameters(schemas.pop("TaskQuery"))
     task_ok = _ok("The task", "Task", "ETag")
+    project_ok = _ok("The project", "Project", "ETag")
     created = _ok("Created (or, with an Idempotency-Key seen before, the first answer again)", "Task",
                   "ETag", "Location", "Idempotent-Replayed") | {"links": _task_links()}
     paths = {
@@ -263,6 +316,27 @@ def document() -> dict:
         "/tasks/{task_id}/toggle": {
             "post": _operation("toggleTask", "Flip completed", {"200": task_ok}, (*WRITE_ERRORS, *CONDITIONAL_ERRORS),
                                _parameters("TaskId", "IfMatch", "CsrfToken")),
+        },
+        "/projects": {
+            "get": _operation("listProjects", "All my projects, in my order",
+                              {"200": _ok("My projects", "ProjectList")}, READ_ERRORS),
+            "post": _operation("createProject", "Create a project (last in my order)", {"201": _ok(
+                "Created", "Project", "ETag", "Location")}, (*WRITE_ERRORS, *BODY_ERRORS),
+                _parameters("CsrfToken"), body="ProjectCreate", example={"name": "Garden", "color": "green"}),
+        },
+        "/projects/{project_id}": {
+            "get": _operation("getProject", "One of my projects", {"200": project_ok, "304": _ok(
+                "Not modified: If-None-Match holds the current ETag", None, "ETag")},
+                (*READ_ERRORS, "404"), _parameters("ProjectId", "IfNoneMatch")),
+            "patch": _operation("updateProject", "Rename, recolour, archive or place a project (the Inbox keeps its "
+                                "name and place and is never archived: 422)", {"200": project_ok},
+                                (*WRITE_ERRORS, *BODY_ERRORS, *CONDITIONAL_ERRORS),
+                                _parameters("ProjectId", "IfMatch", "CsrfToken"), body="ProjectUpdate",
+                                example={"name": "Garden 2027", "archived": False}),
+            "delete": _operation("deleteProject", "Delete a project and its tasks, or move them first (the Inbox "
+                                 "cannot be deleted: 422)", {"204": _ok("Deleted", None)},
+                                 (*WRITE_ERRORS, *CONDITIONAL_ERRORS, "422"),
+                                 _parameters("ProjectId", "MoveTo", "IfMatch", "CsrfToken")),
         },
         "/tags": {"get": _operation("listTags", "My tags with counts", {"200": _ok("My tags", "TagCounts")},
                                     READ_ERRORS)},

@@ -3,21 +3,32 @@ from __future__ import annotations
 
 from flask import g, jsonify, request, url_for
 
-from ..serializers import task_to_json, user_to_json
+from ..errors import ValidationError
+from ..serializers import project_etag, project_to_json, task_etag, task_to_json, user_to_json
 from ..services import export as exports
-from ..services import idempotency, tasks
+from ..services import idempotency, projects, tasks
 from . import openapi
 from .blueprint import bp
 from .inputs import expected_version, idempotency_key, json_body, query_params
 
 
-def _task_response(body: dict, status: int = 200):
-    """A task with its strong ETag: the version, which moves on every write."""
-    response = jsonify(body)
+def _task_response(task, status: int = 200):
+    """A task with its strong ETag (its version and subtask counts)."""
+    response = jsonify(task_to_json(task))
     response.status_code = status
-    response.set_etag(str(body["version"]))
+    response.set_etag(task_etag(task))
     if status == 201:
-        response.headers["Location"] = url_for(".get_task", task_id=body["id"])
+        response.headers["Location"] = url_for(".get_task", task_id=task.id)
+    return response
+
+
+def _project_response(project, status: int = 200):
+    """A project with its strong ETag (its version and task counts)."""
+    response = jsonify(project_to_json(project))
+    response.status_code = status
+    response.set_etag(project_etag(project))
+    if status == 201:
+        response.headers["Location"] = url_for(".get_project", project_id=project.id)
     return response
 
 
@@ -42,9 +53,9 @@ def create_task():
     data = json_body()
     key = idempotency_key()
     if key is None:
-        return _task_response(task_to_json(tasks.create_task(g.api_user.id, data)), 201)
+        return _task_response(tasks.create_task(g.api_user.id, data), 201)
     created = idempotency.create_task_once(g.api_user.id, key, data)
-    response = _task_response(task_to_json(created.task), 201)
+    response = _task_response(created.task, 201)
     response.headers["Idempotent-Replayed"] = "true" if created.replayed else "false"
     return response
 
@@ -52,13 +63,13 @@ def create_task():
 @bp.get("/tasks/<task_id>")
 def get_task(task_id: str):
     task = tasks.get_task(g.api_user.id, task_id)
-    return _task_response(task_to_json(task)).make_conditional(request)  # If-None-Match -> 304
+    return _task_response(task).make_conditional(request)  # If-None-Match -> 304
 
 
 @bp.patch("/tasks/<task_id>")
 def update_task(task_id: str):
     task = tasks.update_task(g.api_user.id, task_id, json_body(), expected_version())
-    return _task_response(task_to_json(task))
+    return _task_response(task)
 
 
 @bp.delete("/tasks/<task_id>")
@@ -70,7 +81,38 @@ def delete_task(task_id: str):
 @bp.post("/tasks/<task_id>/toggle")
 def toggle_task(task_id: str):
     task = tasks.toggle_task(g.api_user.id, task_id, expected_version())
-    return _task_response(task_to_json(task))
+    return _task_response(task)
+
+
+@bp.get("/projects")
+def list_projects():
+    return {"items": [project_to_json(project) for project in projects.list_projects(g.api_user.id)]}
+
+
+@bp.post("/projects")
+def create_project():
+    return _project_response(projects.create_project(g.api_user.id, json_body()), 201)
+
+
+@bp.get("/projects/<project_id>")
+def get_project(project_id: str):
+    return _project_response(projects.get_project(g.api_user.id, project_id)).make_conditional(request)
+
+
+@bp.patch("/projects/<project_id>")
+def update_project(project_id: str):
+    project = projects.update_project(g.api_user.id, project_id, json_body(), expected_version())
+    return _project_response(project)
+
+
+@bp.delete("/projects/<project_id>")
+def delete_project(project_id: str):
+    params = query_params()
+    unknown = {name: "Unknown parameter." for name in params if name != "move_to"}
+    if unknown:
+        raise ValidationError(details=unknown)
+    projects.delete_project(g.api_user.id, project_id, params.get("move_to"), expected_version())
+    return "", 204
 
 
 @bp.get("/tags")

@@ -31,7 +31,7 @@ from markupsafe import Markup
 from ..errors import Conflict, ValidationError
 from ..forms import EditTaskForm, TaskForm, show_errors
 from ..security import local_path
-from ..services import tasks
+from ..services import projects, tasks
 from ..services.timezones import today_in
 from .blueprint import bp
 
@@ -101,6 +101,11 @@ def blank_add_task_form() -> Markup:
     return _blank_add_task_form(id(current_app.jinja_env))
 
 
+def sidebar_links() -> dict[str, str]:
+    """The sidebar's per-project link, as a prefix (no url_for per project)."""
+    return {"project": url_for("pages.index") + "projects/"}
+
+
 def render_row(task) -> str:
     """One row alone, as the list shows it (for the script's in-place updates)."""
     row = get_template_attribute("pages/_task.html", "task_row")
@@ -120,7 +125,7 @@ def _task_list(params: dict[str, str], form: TaskForm | None = None, status: int
     return render_template(
         "pages/index.html", page=page, params=params, form=form, here=here, list_url=list_url,
         add_task_fields=None if form else blank_add_task_form(),
-        sidebar=tasks.sidebar(user.id),
+        sidebar=tasks.sidebar(user.id), links=sidebar_links(),
         rows=RowContext.for_list(here, today_in(user.timezone)),
     ), status
 
@@ -146,8 +151,17 @@ def create():
     try:
         task = tasks.create_task(current_user.id, form.values())
     except ValidationError as error:
+        back = urlsplit(return_to())
+        params = list_params(dict(parse_qsl(back.query)))
+        if form.parent_id.data:  # a subtask's small box: its error on top of the page it came from
+            for message in error.details.values():
+                flash(f"The subtask was not added: {message}", "error")
+            return redirect(return_to())
         show_errors(form, error.details)
-        params = list_params(dict(parse_qsl(urlsplit(return_to()).query)))
+        if form.project_id.data and "project_id" not in error.details:  # a project page's add box
+            from .project_views import project_page_with_errors
+
+            return project_page_with_errors(form.project_id.data, params, form)
         return _task_list(params, form, status=422)
     flash(f"Added “{task.title}”.", "success")
     return redirect(return_to())
@@ -179,6 +193,7 @@ NO_VERSION = "This form is missing the task's version. Open the task again and r
 def edit(task_id):
     form = EditTaskForm()
     form.return_to.data = return_to()
+    form.offer_projects(projects.list_projects(current_user.id))
     if request.method == "GET":
         form.fill(tasks.get_task(current_user.id, task_id))
         return render_template("pages/edit.html", form=form, task_id=task_id)
@@ -205,7 +220,8 @@ def edit(task_id):
 def delete(task_id):
     if request.method == "GET":
         task = tasks.get_task(current_user.id, task_id)
-        return render_template("pages/confirm_delete.html", task=task, return_to=return_to())
+        return render_template("pages/confirm_delete.html", task=task, return_to=return_to(),
+                               subtasks=tasks.count_descendants(current_user.id, task.id))
     tasks.delete_task(current_user.id, task_id)
     if wants_json():
         return jsonify(message="Task deleted.", counts=_counts(), tags=dict(tasks.list_tags(current_user.id)))

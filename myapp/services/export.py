@@ -6,8 +6,9 @@ import uuid
 from sqlalchemy import select
 
 from ..extensions import db
-from ..serializers import task_to_json, token_to_json, user_to_json
+from ..serializers import project_to_json, task_to_json, token_to_json, user_to_json
 from .operations import operation
+from .projects import ORDER, PROJECT_COLUMNS, P
 from .tasks import TASK_COLUMNS, T
 from .tokens import TOKEN_COLUMNS, K
 from .users import get_user
@@ -17,10 +18,12 @@ from .users import get_user
 def export_data(user_id: uuid.UUID) -> dict:
     """Everything stored for this user, as JSON-ready data (token hashes excluded)."""
     user = get_user(user_id)
+    projects = db.session.execute(select(*PROJECT_COLUMNS).where(P.user_id == user_id).order_by(*ORDER))
     tasks = db.session.execute(select(*TASK_COLUMNS).where(T.user_id == user_id).order_by(T.created_at, T.id))
     tokens = db.session.execute(select(*TOKEN_COLUMNS).where(K.user_id == user_id).order_by(K.created_at))
     return {
         "user": user_to_json(user),
+        "projects": [project_to_json(project) for project in projects],
         "tasks": [task_to_json(task) for task in tasks],
         "api_tokens": [token_to_json(token) for token in tokens],
     }

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, literal, select, tuple_
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 
@@ -24,7 +25,7 @@ from ..errors import Gone, IdempotencyKeyReused
 from ..extensions import db
 from ..models import IdempotencyKey, Task
 from .operations import operation
-from .tasks import TASK_COLUMNS, T
+from .tasks import NEW_TASK_COLUMNS, TASK_COLUMNS, T, placement, placement_error
 from .validation import TaskCreate, parse
 
 # How long a key is remembered (clients retry within minutes; Stripe keeps keys a day).
@@ -64,11 +65,17 @@ def _claim_and_create(user_id: uuid.UUID, key: str, fingerprint: str, values: Ta
         where=K.created_at < func.now() - KEY_LIFETIME,  # an expired key is free again
     ).returning(K.task_id).cte("claim")
     fields = values.model_dump()
+    owner = literal(user_id, T.user_id.type)
+    project = placement(owner, literal(fields.pop("project_id"), T.project_id.type),
+                        literal(fields["parent_id"], T.parent_id.type))
     # INSERT INTO tasks ... SELECT ... FROM claim: no row claimed, no task.
-    chosen = select(claim.c.task_id, literal(user_id, T.user_id.type),
-                    *(literal(value, T[name].type) for name, value in fields.items()))
-    statement = insert(Task).from_select(["id", "user_id", *fields], chosen).returning(*TASK_COLUMNS)
-    return db.session.execute(statement.add_cte(purge_expired().cte("purged"))).first()
+    chosen = select(claim.c.task_id, owner, project, *(literal(value, T[name].type) for name, value in fields.items()))
+    statement = insert(Task).from_select(["id", "user_id", "project_id", *fields], chosen) \
+        .returning(*NEW_TASK_COLUMNS)
+    try:
+        return db.session.execute(statement.add_cte(purge_expired().cte("purged"))).first()
+    except sa_exc.IntegrityError as error:
+        raise placement_error(error, user_id, values.project_id, values.parent_id) or error from None
 
 
 def _first_answer(user_id: uuid.UUID, key: str) -> Row | None:

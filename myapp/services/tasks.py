@@ -25,12 +25,14 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    case,
     cast,
     delete,
     false,
     func,
     insert,
     literal_column,
+    or_,
     select,
     true,
     tuple_,
@@ -43,17 +45,32 @@ from sqlalchemy.engine import Row
 from ..database import rollback
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
-from ..models import TagCount, Task, TaskCount
+from ..models import Project, TagCount, Task
 from . import cursor as cursors
 from .compiled import Compiled
-from .operations import operation
+from .operations import operation, transaction
 from .timezones import today_in
-from .validation import TaskCreate, TaskQuery, TaskUpdate, parse, versions
+from .validation import PROJECT_NOT_FOUND, TASK_NOT_FOUND, TaskCreate, TaskQuery, TaskUpdate, parse, versions
 
 T = Task.__table__.c
+P = Project.__table__.c
+_CHILD = Task.__table__.alias("child")
+# Direct subtasks, counted through ix_tasks_parent (a few index entries per task).
+# (Correlated explicitly: RETURNING does not correlate on its own.)
+SUBTASK_COUNT = select(func.count()).where(_CHILD.c.parent_id == T.id).correlate(Task).scalar_subquery()
+SUBTASK_COMPLETED_COUNT = select(func.count()).where(_CHILD.c.parent_id == T.id, _CHILD.c.completed) \
+    .correlate(Task).scalar_subquery()
 # What a task is to its readers (pages, API, export): every column but the internal ones.
-TASK_COLUMNS = (T.id, T.title, T.description, T.completed, T.completed_at, T.due_date, T.priority, T.tags,
-                T.version, T.created_at, T.updated_at)
+TASK_COLUMNS = (T.id, T.project_id, T.parent_id, T.title, T.description, T.completed, T.completed_at, T.due_date,
+                T.priority, T.tags, T.version, T.created_at, T.updated_at,
+                SUBTASK_COUNT.label("subtask_count"), SUBTASK_COMPLETED_COUNT.label("subtask_completed_count"))
+# What an INSERT returns: a new task has no subtasks (and RETURNING of an INSERT cannot
+# correlate the counting subqueries).
+NEW_TASK_COLUMNS = (*TASK_COLUMNS[:-2], literal_column("0").label("subtask_count"),
+                    literal_column("0").label("subtask_completed_count"))
+# A task's entity tag: its version and the counts it shows ("12.3.5"), so that a copy
+# with stale counts never matches (If-Match) nor is served as fresh (If-None-Match).
+TASK_TAG = func.concat_ws(".", T.version, SUBTASK_COUNT, SUBTASK_COMPLETED_COUNT)
 
 # Each sort: its direction and its keys (with their SQL types, to cast cursor text
 # back), matching one index led by user_id (see models.Task.__table_args__). The last
@@ -97,18 +114,59 @@ def _task_uuid(task_id: Any) -> uuid.UUID:
         raise NotFound("Task not found.") from None
 
 
-def _owned(user_id, task_id):
-    return and_(T.id == _task_uuid(task_id), T.user_id == user_id)
+def placement(owner, project, parent):
+    """The project of a task (SQL): the one named, else its parent's. (A new task with
+    neither goes to the owner's Inbox: the insert trigger puts it there.)
+
+    A parent or project that is not the owner's then fails the foreign keys, which
+    placement_error() turns into the field's error."""
+    parents_project = select(_CHILD.c.project_id).where(_CHILD.c.id == parent, _CHILD.c.user_id == owner)
+    return func.coalesce(project, parents_project.scalar_subquery())
+
+
+_TREE_ERRORS = {
+    "task_tree_cycle": "A task cannot go under itself or one of its own subtasks.",
+    "task_tree_depth": "Subtasks go at most 3 levels below a task.",
+}
+
+
+def placement_error(error: sa_exc.IntegrityError, user_id, project_id=None, parent_id=None) -> ValidationError | None:
+    """The field error of a write the foreign keys or the tree trigger refused, else None."""
+    diag = getattr(error.orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if constraint in _TREE_ERRORS:
+        return ValidationError(details={"parent_id": _TREE_ERRORS[constraint]})
+    if constraint == "fk_tasks_project_id_projects":
+        return ValidationError(details={"project_id": PROJECT_NOT_FOUND})
+    if constraint == "fk_tasks_parent_id_tasks":
+        rollback()
+        parent = _PARENT.first(task=parent_id, owner=user_id) if parent_id is not None else None
+        if parent is not None and project_id is not None and parent.project_id != project_id:
+            return ValidationError(details={"project_id": "A subtask goes in its parent's project."})
+        return ValidationError(details={"parent_id": TASK_NOT_FOUND})
+    if getattr(diag, "column_name", None) == "project_id" and parent_id is not None:  # no parent to take it from
+        return ValidationError(details={"parent_id": TASK_NOT_FOUND})
+    return None
 
 
 # The statements every request runs, compiled once (services.compiled); values by name.
 _OWNED = and_(T.id == bindparam("task"), T.user_id == bindparam("owner"))
-_FIELDS = tuple(TaskCreate.model_fields)
-_CREATE = Compiled(insert(Task).values(user_id=bindparam("owner"), **{
-    name: bindparam(f"new_{name}", type_=T[name].type) for name in _FIELDS}).returning(*TASK_COLUMNS))
+_FIELDS = tuple(name for name in TaskCreate.model_fields if name not in ("project_id", "parent_id"))
+_CREATE = Compiled(insert(Task).values(
+    user_id=bindparam("owner"),
+    project_id=placement(bindparam("owner"), bindparam("new_project_id", type_=T.project_id.type),
+                         bindparam("new_parent_id", type_=T.parent_id.type)),
+    parent_id=bindparam("new_parent_id", type_=T.parent_id.type),
+    **{name: bindparam(f"new_{name}", type_=T[name].type) for name in _FIELDS}).returning(*NEW_TASK_COLUMNS))
 _GET = Compiled(select(*TASK_COLUMNS).where(_OWNED))
-# The version check of If-Match: the task's version is one of those accepted.
-_ACCEPTED = T.version == any_(bindparam("accepted", type_=ARRAY(Integer)))
+_PARENT = Compiled(select(T.project_id).where(_OWNED))
+# The per-user lock under which a task's parent changes (the same key as tasks_check_tree's).
+_TREE_LOCK = Compiled(select(func.pg_advisory_xact_lock(func.hashtextextended(
+    literal_column("'task tree of '").concat(cast(bindparam("owner", type_=T.user_id.type), Text)), 0))))
+# If-Match: the task's version is one of those accepted (an edit form's), or its whole
+# entity tag is one of those sent (the API's).
+_ACCEPTED = or_(T.version == any_(bindparam("accepted", type_=ARRAY(Integer))),
+                any_(bindparam("tags", type_=ARRAY(Text))) == TASK_TAG)
 _TOGGLE = {versioned: Compiled(update(Task).where(_OWNED, _ACCEPTED if versioned else true())
                                .values(completed=~T.completed).returning(*TASK_COLUMNS))
            for versioned in (False, True)}
@@ -117,24 +175,48 @@ _SET_COMPLETED = Compiled(update(Task).where(_OWNED, T.completed != bindparam("d
 _DELETE = {versioned: Compiled(delete(Task).where(_OWNED, _ACCEPTED if versioned else true())
                                .returning(T.id))
            for versioned in (False, True)}
-_MY_COUNTS = TaskCount.user_id == bindparam("owner")
 _MY_TAGS = (TagCount.user_id == bindparam("owner"), TagCount.count > 0)
-_COUNTS = Compiled(select(TaskCount.active, TaskCount.completed).where(_MY_COUNTS))
 _TAGS = Compiled(select(TagCount.tag, TagCount.count).where(*_MY_TAGS).order_by(TagCount.tag))
-# Everything the list page's sidebar shows, in one round trip.
+# The totals: sums over the user's projects (at most 300 rows) that are not archived.
+_SHOWN = (P.user_id == bindparam("owner"), P.archived.is_(False))
+_TOTALS = select(func.coalesce(func.sum(P.active_count), 0).label("active"),
+                 func.coalesce(func.sum(P.completed_count), 0).label("completed")).where(*_SHOWN)
+_COUNTS = Compiled(_TOTALS)
+_TOTALS = _TOTALS.subquery("totals")
+# Everything the sidebar shows, in one round trip: the totals, the projects in the
+# user's order (Inbox first) with their active counts, the tags.
 _SIDEBAR = Compiled(select(
-    func.coalesce(select(TaskCount.active).where(_MY_COUNTS).scalar_subquery(), 0).label("active"),
-    func.coalesce(select(TaskCount.completed).where(_MY_COUNTS).scalar_subquery(), 0).label("completed"),
+    _TOTALS.c.active,
+    _TOTALS.c.completed,
+    select(func.coalesce(func.json_agg(aggregate_order_by(
+        func.json_build_array(P.id, P.name, P.color, P.active_count, P.is_inbox),
+        P.is_inbox.desc(), P.position, P.created_at)), literal_column("'[]'::json")))
+    .where(*_SHOWN).scalar_subquery().label("projects"),
     select(func.coalesce(func.json_agg(aggregate_order_by(func.json_build_array(TagCount.tag, TagCount.count),
                                                           TagCount.tag)), literal_column("'[]'::json")))
     .where(*_MY_TAGS).scalar_subquery().label("tags"),
 ))
 
 
+def _placed_error(error: sa_exc.IntegrityError, user_id, values: Mapping[str, Any]) -> Exception:
+    return placement_error(error, user_id, values.get("project_id"), values.get("parent_id")) or error
+
+
+def _completed_subtasks_followed(user_id, task: Row) -> Row:
+    """RETURNING counts subtasks as they were before the statement: when completing the
+    task completed open subtasks too (the trigger), read it again."""
+    if task.completed and task.subtask_completed_count < task.subtask_count:
+        return _GET.first(task=task.id, owner=user_id)
+    return task
+
+
 @operation("task.create")
 def create_task(user_id: uuid.UUID, data: Mapping[str, Any]) -> Row:
     values = parse(TaskCreate, data).model_dump()
-    return _CREATE.first(owner=user_id, **{f"new_{name}": values[name] for name in _FIELDS})
+    try:
+        return _CREATE.first(owner=user_id, **{f"new_{name}": value for name, value in values.items()})
+    except sa_exc.IntegrityError as error:
+        raise _placed_error(error, user_id, values) from None
 
 
 @operation("task.get")
@@ -145,15 +227,53 @@ def get_task(user_id: uuid.UUID, task_id: Any) -> Row:
     return task
 
 
-def _write_returning(user_id, task_id, accepted: tuple[int, ...] | None, values: dict) -> Row:
-    """UPDATE ... WHERE id, user_id [, version] RETURNING the row; NotFound or Conflict if none."""
-    condition = _owned(user_id, task_id)
-    if accepted is not None:
-        condition = and_(condition, T.version.in_(accepted) if accepted else false())
-    task = db.session.execute(update(Task).where(condition).values(**values).returning(*TASK_COLUMNS)).first()
+def _expected(user_id, task_id, expected) -> dict:
+    """The values of the version check (_ACCEPTED), from an If-Match or an edit form's version."""
+    return {"task": _task_uuid(task_id), "owner": user_id,
+            "accepted": list(expected.versions), "tags": list(expected.tags)} if expected else \
+        {"task": _task_uuid(task_id), "owner": user_id}
+
+
+def _moves(changes: dict) -> dict:
+    """project_id and parent_id as SQL: a task sent under a parent goes to the parent's
+    project; a subtask sent to another project on its own leaves its parent there and
+    becomes a root task (its own subtasks go with it, by the foreign key's cascade)."""
+    moves = {}
+    project, parent = changes.pop("project_id", None), changes.pop("parent_id", ...)
+    if parent is not ...:
+        moves["parent_id"] = parent
+        if parent is not None and project is None:
+            moves["project_id"] = placement(T.user_id, None, parent)
+    if project is not None:
+        moves["project_id"] = project
+        if parent is ...:
+            moves["parent_id"] = case((T.project_id == project, T.parent_id), else_=None)
+    return moves
+
+
+@operation("task.update")
+def update_task(user_id: uuid.UUID, task_id: Any, data: Mapping[str, Any], expected_version=None) -> Row:
+    changes = parse(TaskUpdate, data).changes()
+    sent = dict(changes)
+    moves = _moves(changes)
+    expected = versions(expected_version)
+    condition = and_(_OWNED, _ACCEPTED) if expected is not None else _OWNED
+    statement = update(Task).where(condition).values(**changes, **moves).returning(*TASK_COLUMNS)
+    try:
+        if moves:
+            with transaction():
+                # The tree lock before any row lock: the tree trigger takes it too, but only after
+                # the UPDATE has locked its row, and two moves that each wait on the other's row
+                # (for their foreign key checks) would then deadlock.
+                _TREE_LOCK.rows(owner=user_id)
+                task = db.session.execute(statement, _expected(user_id, task_id, expected)).first()
+        else:
+            task = db.session.execute(statement, _expected(user_id, task_id, expected)).first()
+    except sa_exc.IntegrityError as error:
+        raise _placed_error(error, user_id, sent) from None
     if task is None:
         _raise_missing_or_stale(user_id, task_id)
-    return task
+    return _completed_subtasks_followed(user_id, task)
 
 
 def _raise_missing_or_stale(user_id, task_id):
@@ -164,26 +284,18 @@ def _raise_missing_or_stale(user_id, task_id):
     raise Conflict(current)
 
 
-@operation("task.update")
-def update_task(user_id: uuid.UUID, task_id: Any, data: Mapping[str, Any],
-                expected_version: int | None = None) -> Row:
-    changes = parse(TaskUpdate, data).changes()
-    return _write_returning(user_id, task_id, versions(expected_version), changes)
-
-
 def _by_version(statements: dict, user_id, task_id, expected_version):
     """Run the plain or the version-checked form of a write; NotFound or Conflict when it hit nothing."""
-    accepted = versions(expected_version)
-    row = statements[accepted is not None].first(task=_task_uuid(task_id), owner=user_id,
-                                                 accepted=list(accepted or ()))
+    expected = versions(expected_version)
+    row = statements[expected is not None].first(**_expected(user_id, task_id, expected))
     if row is None:
         _raise_missing_or_stale(user_id, task_id)
     return row
 
 
 @operation("task.toggle")
-def toggle_task(user_id: uuid.UUID, task_id: Any, expected_version: int | None = None) -> Row:
-    return _by_version(_TOGGLE, user_id, task_id, expected_version)
+def toggle_task(user_id: uuid.UUID, task_id: Any, expected_version=None) -> Row:
+    return _completed_subtasks_followed(user_id, _by_version(_TOGGLE, user_id, task_id, expected_version))
 
 
 @operation("task.set_completed")
@@ -193,39 +305,83 @@ def set_completed(user_id: uuid.UUID, task_id: Any, completed: bool) -> Row:
         raise ValidationError(details={"completed": "Must be true or false."})
     task = _SET_COMPLETED.first(task=_task_uuid(task_id), owner=user_id, done=completed)
     if task is None:  # already in that state (nothing written), or not the caller's
-        task = get_task(user_id, task_id)
-    return task
+        return get_task(user_id, task_id)
+    return _completed_subtasks_followed(user_id, task)
 
 
 @operation("task.delete")
-def delete_task(user_id: uuid.UUID, task_id: Any, expected_version: int | None = None) -> None:
+def delete_task(user_id: uuid.UUID, task_id: Any, expected_version=None) -> None:
+    """Delete the task and its subtasks (the foreign key's cascade)."""
     _by_version(_DELETE, user_id, task_id, expected_version)
+
+
+# The subtasks, at every level, of some tasks (the user's, by the first step's filter).
+_BELOW = select(_CHILD.c.id).where(_CHILD.c.parent_id == any_(bindparam("roots", type_=ARRAY(T.id.type))),
+                                   _CHILD.c.user_id == bindparam("owner")).cte("below", recursive=True)
+_BELOW = _BELOW.union_all(select(_CHILD.c.id).join(_BELOW, _CHILD.c.parent_id == _BELOW.c.id))
+_SUBTREE_SIZE = Compiled(select(select(func.count()).select_from(_BELOW).scalar_subquery().label("size"))
+                         .where(T.id == any_(bindparam("roots")), T.user_id == bindparam("owner")))
+_DESCENDANTS = Compiled(select(*TASK_COLUMNS).where(T.id.in_(select(_BELOW.c.id)), T.user_id == bindparam("owner"))
+                        .order_by(T.created_at, T.id))
+
+
+@operation("task.subtree_size")
+def count_descendants(user_id: uuid.UUID, task_id: Any) -> int:
+    """How many subtasks (at every level) deleting this task would delete with it."""
+    row = _SUBTREE_SIZE.first(roots=[_task_uuid(task_id)], owner=user_id)
+    if row is None:
+        raise NotFound("Task not found.")
+    return row.size
+
+
+@operation("task.descendants")
+def descendants(user_id: uuid.UUID, root_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Row]]:
+    """The subtasks, at every level, of these tasks of the user, in one statement: each
+    task's id -> its direct subtasks, oldest first."""
+    children: dict[uuid.UUID, list[Row]] = {}
+    if root_ids:
+        for task in _DESCENDANTS.rows(roots=list(root_ids), owner=user_id):
+            children.setdefault(task.parent_id, []).append(task)
+    return children
 
 
 @operation("task.clear_completed")
 def clear_completed(user_id: uuid.UUID) -> int:
+    """Delete the completed tasks (a completed task's subtasks are all completed too)."""
     return db.session.execute(delete(Task).where(T.user_id == user_id, T.completed.is_(True))).rowcount
 
 
 @operation("task.counts")
 def count_tasks(user_id: uuid.UUID) -> Counts:
-    """Read from task_counts (kept by a trigger): no scan of the user's tasks."""
+    """Read from the projects' counts (kept by a trigger): no scan of the user's tasks."""
     row = _COUNTS.first(owner=user_id)
-    return Counts(row.active, row.completed) if row else Counts(0, 0)
+    return Counts(row.active, row.completed)
+
+
+@dataclass(frozen=True)
+class SidebarProject:
+    id: uuid.UUID
+    name: str
+    color: str
+    active_count: int
+    is_inbox: bool
 
 
 @dataclass(frozen=True)
 class Sidebar:
     counts: Counts
+    projects: list[SidebarProject]  # the Inbox, then the rest in the user's order; archived ones left out
     tags: list[tuple[str, int]]  # (tag, tasks carrying it), alphabetically
 
 
 @operation("task.sidebar")
 def sidebar(user_id: uuid.UUID) -> Sidebar:
-    """The counts and tags the list page shows beside the list, read in one statement from
-    the tables the triggers keep (no scan of the user's tasks)."""
+    """What every page shows beside its content, in one statement over the rows the
+    triggers keep (no scan of the user's tasks)."""
     row = _SIDEBAR.first(owner=user_id)
-    return Sidebar(Counts(row.active, row.completed), [(tag, count) for tag, count in row.tags])
+    return Sidebar(Counts(row.active, row.completed),
+                   [SidebarProject(uuid.UUID(p[0]), *p[1:]) for p in row.projects],
+                   [(tag, count) for tag, count in row.tags])
 
 
 @operation("task.tags")
@@ -244,6 +400,12 @@ FILTERS = {
     "priority": T.priority == bindparam("priority", type_=Text()),
     "due_before": T.due_date <= bindparam("due_before", type_=Date()),
     "due_after": T.due_date >= bindparam("due_after", type_=Date()),
+    "project_id": T.project_id == bindparam("project_id", type_=T.project_id.type),
+    "parent_id": T.parent_id == bindparam("parent_id", type_=T.parent_id.type),
+    "root": T.parent_id.is_(None),
+    # The ids of the user's archived projects are read once per statement (a hashed subplan).
+    "unarchived": T.project_id.not_in(select(P.id).where(P.user_id == bindparam("user_id"), P.archived)),
+    "archived": T.project_id.in_(select(P.id).where(P.user_id == bindparam("user_id"), P.archived)),
 }
 
 
@@ -266,9 +428,16 @@ def _filter_values(query: TaskQuery, tz: str) -> dict[str, Any]:
         values.update({"q": terms} if terms else {"q_matches_nothing": None})
     if query.tag:
         values["tag"] = [query.tag]
-    for name in ("priority", "due_before", "due_after"):
+    for name in ("priority", "due_before", "due_after", "project_id"):
         if getattr(query, name):
             values[name] = getattr(query, name)
+    if query.parent_id == "none":
+        values["root"] = None
+    elif query.parent_id is not None:
+        values["parent_id"] = query.parent_id
+    archived = query.archived or ("any" if query.project_id else "false")
+    if archived != "any":
+        values["archived" if archived == "true" else "unarchived"] = None
     return values
 
 

@@ -7,7 +7,9 @@ the JSON Schemas of the OpenAPI document, so each rule is stated where it is enf
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -43,8 +45,16 @@ DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _DATE = re.compile(DATE_PATTERN)
 TAG_RULE = f"Each tag must be 1 to {TAG_MAX} letters, digits, '-' or '_'."
 LIMIT_RULE = f"Use a whole number from 1 to {LIMIT_MAX}."
+# A project or task that is not the caller's reads exactly as one that does not exist.
+PROJECT_NOT_FOUND = "Project not found."
+TASK_NOT_FOUND = "Task not found."
+
+PROJECT_NAME_MAX = 100
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_UUID = re.compile(UUID_PATTERN)
 
 Priority = Literal["none", "low", "medium", "high"]
+Color = Literal["grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink"]
 Status = Literal["all", "active", "completed", "overdue"]
 Sort = Literal["newest", "oldest", "due", "priority", "title"]
 
@@ -100,6 +110,15 @@ def _date(value: Any) -> Any:
     raise ValueError("Use a date like 2026-12-31 (YYYY-MM-DD).")
 
 
+def _id(value: Any) -> Any:
+    """A UUID in its usual text form (or a UUID): anything else names nothing that exists."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str) and _UUID.match(value):
+        return uuid.UUID(value)
+    raise ValueError("Not found.")  # worded per field in MESSAGES
+
+
 # Constraints (Field) come first, so that pydantic checks them on the value as sent and
 # they appear in the JSON Schema; _text runs before them, the normalising validators after.
 Title = Annotated[str, Field(max_length=TITLE_MAX, pattern=TITLE_PATTERN),
@@ -110,6 +129,9 @@ Tag = Annotated[str, Field(pattern=TAG_PATTERN), BeforeValidator(_text), AfterVa
 Tags = Annotated[list[Tag], Field(max_length=TAGS_MAX), AfterValidator(_tags)]
 DueDate = Annotated[date | None, BeforeValidator(_date),
                     Field(json_schema_extra={"format": "date", "pattern": DATE_PATTERN})]
+Id = Annotated[uuid.UUID, BeforeValidator(_id)]
+ProjectName = Annotated[str, Field(max_length=PROJECT_NAME_MAX, pattern=TITLE_PATTERN),
+                        BeforeValidator(_text), AfterValidator(_title)]
 
 
 class _Input(BaseModel):
@@ -124,6 +146,9 @@ class TaskCreate(_Input):
     priority: Priority = "none"
     tags: Tags = []
     completed: bool = False
+    # No project: the parent's, else the Inbox.
+    project_id: Id | None = None
+    parent_id: Id | None = None
 
 
 def _without_defaults(schema: dict[str, Any], **extra: Any) -> None:
@@ -132,24 +157,28 @@ def _without_defaults(schema: dict[str, Any], **extra: Any) -> None:
     schema.update(extra)
 
 
-class TaskUpdate(_Input):
+class _Partial(_Input):
     """A partial update: only the fields sent are changed."""
 
     # Absent fields stay as they are: no defaults in the schema (None here only marks "not sent").
     model_config = ConfigDict(json_schema_extra=lambda schema: _without_defaults(schema, minProperties=1))
 
+    def changes(self) -> dict[str, Any]:
+        """The fields that were sent (null clears the ones that may be empty)."""
+        if not self.model_fields_set:
+            raise ValidationError(details={"_": "Send at least one field to change."})
+        return self.model_dump(include=self.model_fields_set)
+
+
+class TaskUpdate(_Partial):
     title: Title = None  # type: ignore[assignment]
     description: Description = None
     due_date: DueDate = None
     priority: Priority = None  # type: ignore[assignment]
     tags: Tags = None  # type: ignore[assignment]
     completed: bool = None  # type: ignore[assignment]
-
-    def changes(self) -> dict[str, Any]:
-        """The fields that were sent (null clears description and due_date)."""
-        if not self.model_fields_set:
-            raise ValidationError(details={"_": "Send at least one field to change."})
-        return self.model_dump(include=self.model_fields_set)
+    project_id: Id = None  # type: ignore[assignment]
+    parent_id: Id | None = None  # null: a root task
 
 
 class TaskQuery(BaseModel):
@@ -163,9 +192,27 @@ class TaskQuery(BaseModel):
     priority: Priority | None = None
     due_before: DueDate = None
     due_after: DueDate = None
+    project_id: Id | None = None
+    # A task's id (its direct subtasks), or "none" (root tasks only).
+    parent_id: Annotated[Literal["none"] | Id, Field(union_mode="left_to_right")] | None = None
+    # Tasks of archived projects: left out (false), only them (true), or both (any). With
+    # project_id the default is any: a project's own view shows its tasks even when archived.
+    archived: Literal["false", "true", "any"] | None = None
     sort: Sort = "newest"
     limit: Annotated[int, Field(ge=1, le=LIMIT_MAX), BeforeValidator(_whole_number)] = LIMIT_DEFAULT
     cursor: Annotated[str, Field(max_length=CURSOR_MAX, pattern=r"^[A-Za-z0-9_=-]*$")] | None = None
+
+
+class ProjectCreate(_Input):
+    name: ProjectName
+    color: Color = "grey"
+
+
+class ProjectUpdate(_Partial):
+    name: ProjectName = None  # type: ignore[assignment]
+    color: Color = None  # type: ignore[assignment]
+    archived: bool = None  # type: ignore[assignment]
+    position: Annotated[int, Field(ge=0, le=VERSION_MAX)] = None  # type: ignore[assignment]
 
 
 # The constraints above are checked by pydantic (as the JSON Schema states them); these
@@ -173,27 +220,47 @@ class TaskQuery(BaseModel):
 MESSAGES = {
     ("title", "string_pattern_mismatch"): "Title is required.",
     ("title", "string_too_long"): f"Title must be at most {TITLE_MAX} characters.",
+    ("name", "string_pattern_mismatch"): "Name is required.",
+    ("name", "string_too_long"): f"Name must be at most {PROJECT_NAME_MAX} characters.",
     ("description", "string_too_long"): f"Description must be at most {DESCRIPTION_MAX:,} characters.",
     ("tags", "too_long"): f"At most {TAGS_MAX} tags.",
     ("tags", "string_pattern_mismatch"): TAG_RULE,
     ("tag", "string_pattern_mismatch"): TAG_RULE,
     ("q", "string_too_long"): f"Search for at most {QUERY_MAX} characters.",
+    ("project_id", "value_error"): PROJECT_NOT_FOUND,
+    ("parent_id", "value_error"): TASK_NOT_FOUND,
+    ("move_to", "value_error"): PROJECT_NOT_FOUND,
     ("limit", "greater_than_equal"): LIMIT_RULE,
     ("limit", "less_than_equal"): LIMIT_RULE,
     ("limit", "int_type"): LIMIT_RULE,
 }
 
 
-def versions(value: Any) -> tuple[int, ...] | None:
-    """The versions a write accepts (If-Match, an edit form): None for any; a whole number,
-    or several (an empty tuple matches none), from 1 to the largest the column holds."""
+@dataclass(frozen=True)
+class Expected:
+    """What a write accepts: one of these versions (an edit form's), or one of these entity
+    tags (If-Match: the version and the counts shown, "12.3.5"). Both empty: nothing."""
+
+    versions: tuple[int, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+_TAG = re.compile(r"[1-9][0-9]{0,9}(\.[0-9]{1,10})*")
+
+
+def versions(value: Any) -> Expected | None:
+    """None accepts any version; else a whole number from 1 to the largest the column holds,
+    an entity tag's text, or several of them (an empty tuple matches none)."""
     if value is None:
         return None
-    candidates = (value,) if isinstance(value, int) else value
-    if not isinstance(candidates, tuple | list | frozenset | set) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= VERSION_MAX for v in candidates):
+    candidates = (value,) if isinstance(value, int | str) else value
+    if not isinstance(candidates, tuple | list | frozenset | set):
+        candidates = (None,)
+    numbers = tuple(v for v in candidates if isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= VERSION_MAX)
+    tags = tuple(v for v in candidates if isinstance(v, str) and _TAG.fullmatch(v))
+    if len(numbers) + len(tags) != len(candidates):
         raise ValidationError(details={"version": "Must be a whole number from 1 to 2147483647."})
-    return tuple(candidates)
+    return Expected(numbers, tags)
 
 
 def _details(error: pydantic.ValidationError) -> dict[str, str]:

@@ -1,0 +1,155 @@
+"""Projects: a project's page (root tasks with their subtasks nested), the list of all
+projects (order, archived ones), and a project's settings (name, colour, archive, delete).
+
+Everything here works without JavaScript: ordering is "move up / move down" buttons,
+collapsing subtasks is <details>.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..errors import Conflict, ValidationError
+from ..forms import ProjectForm, TaskForm, show_errors
+from ..services import projects, tasks
+from ..services.timezones import today_in
+from .blueprint import bp
+from .task_views import PAGE_SIZE, RowContext, blank_add_task_form, list_params, sidebar_links
+
+MAX_DEPTH = 4  # a root task and three levels below (the database refuses more)
+
+
+def _project_page(project_id, params: dict[str, str], form: TaskForm | None = None, status: int = 200):
+    user = current_user
+    project = projects.get_project(user.id, project_id)
+    page = tasks.list_tasks(user.id, {**params, "project_id": str(project.id), "parent_id": "none",
+                                      "limit": PAGE_SIZE}, user.timezone)
+    children = tasks.descendants(user.id, [task.id for task in page.items])
+    here = url_for("pages.project", project_id=project.id, **params)
+
+    def list_url(**changes) -> str:
+        return url_for("pages.project", project_id=project.id, **{**params, "cursor": None, **changes})
+
+    return render_template(
+        "pages/project.html", project=project, page=page, children=children, params=params, form=form,
+        here=here, list_url=list_url, max_depth=MAX_DEPTH,
+        add_task_fields=None if form else blank_add_task_form(),
+        sidebar=tasks.sidebar(user.id), links=sidebar_links(),
+        rows=RowContext.for_list(here, today_in(user.timezone)),
+    ), status
+
+
+@bp.get("/projects/<project_id>")
+@login_required
+def project(project_id):
+    params = list_params(request.args)
+    try:
+        return _project_page(project_id, params)
+    except ValidationError as error:  # a hand-edited or outdated filter in the URL
+        for message in error.details.values():
+            flash(message, "error")
+        return redirect(url_for("pages.project", project_id=project_id))
+
+
+def project_page_with_errors(project_id, params: dict[str, str], form: TaskForm):
+    """The project page again, with the add box showing what the user typed and its errors."""
+    return _project_page(project_id, params, form, status=422)
+
+
+@bp.get("/projects")
+@login_required
+def project_list():
+    return render_template("pages/projects.html", projects=projects.list_projects(current_user.id),
+                           sidebar=tasks.sidebar(current_user.id), links=sidebar_links())
+
+
+@bp.route("/projects/new", methods=["GET", "POST"])
+@login_required
+def new_project():
+    form = ProjectForm()
+    if request.method == "POST":
+        try:
+            created = projects.create_project(current_user.id, form.values())
+        except ValidationError as error:
+            show_errors(form, error.details)
+            return render_template("pages/project_form.html", form=form, project=None), 422
+        flash(f"Created the project “{created.name}”.", "success")
+        return redirect(url_for("pages.project", project_id=created.id))
+    return render_template("pages/project_form.html", form=form, project=None)
+
+
+@bp.route("/projects/<project_id>/settings", methods=["GET", "POST"])
+@login_required
+def project_settings(project_id):
+    project = projects.get_project(current_user.id, project_id)
+    form = ProjectForm()
+    if request.method == "GET":
+        form.fill(project)
+        return render_template("pages/project_form.html", form=form, project=project)
+    if form.version.data is None:
+        abort(400, "This form is missing the project's version. Open the project again and redo your change.")
+    values = form.values()
+    if project.is_inbox:
+        values.pop("name")  # the Inbox's name is not on its form
+    try:
+        updated = projects.update_project(current_user.id, project.id, values, expected_version=form.version.data)
+    except ValidationError as error:
+        show_errors(form, error.details)
+        return render_template("pages/project_form.html", form=form, project=project), 422
+    except Conflict as conflict:
+        form.version.data = conflict.current.version
+        return render_template("pages/project_form.html", form=form, project=conflict.current,
+                               conflict=True), 409
+    flash(f"Saved “{updated.name}”.", "success")
+    return redirect(url_for("pages.project", project_id=updated.id))
+
+
+@bp.post("/projects/<project_id>/move")
+@login_required
+def move_project(project_id):
+    direction = request.form.get("direction")
+    if direction not in ("up", "down"):
+        abort(400, "This form asks for an unknown direction. Reload the page and try again.")
+    moved = projects.move_project(current_user.id, project_id, direction)
+    flash(f"Moved “{moved.name}” {direction}.", "success")
+    return redirect(url_for("pages.project_list"))
+
+
+@bp.post("/projects/<project_id>/archive")
+@login_required
+def archive_project(project_id):
+    archived = request.form.get("archived")
+    if archived not in ("true", "false"):
+        abort(400, "This form asks for an unknown state. Reload the page and try again.")
+    try:
+        updated = projects.update_project(current_user.id, project_id, {"archived": archived == "true"})
+    except ValidationError as error:
+        for message in error.details.values():
+            flash(message, "error")
+        return redirect(url_for("pages.project_settings", project_id=project_id))
+    if updated.archived:
+        flash(f"Archived “{updated.name}”: it is hidden from the sidebar and the task views.", "success")
+    else:
+        flash(f"“{updated.name}” is back in the sidebar.", "success")
+    return redirect(url_for("pages.project", project_id=updated.id))
+
+
+@bp.route("/projects/<project_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_project(project_id):
+    project = projects.get_project(current_user.id, project_id)
+    others = [p for p in projects.list_projects(current_user.id) if p.id != project.id]
+    if request.method == "GET" or project.is_inbox:
+        status = 200
+        error = None
+        if project.is_inbox:
+            error, status = "The Inbox cannot be deleted.", 422 if request.method == "POST" else 200
+        return render_template("pages/confirm_delete_project.html", project=project, others=others,
+                               error=error), status
+    try:
+        projects.delete_project(current_user.id, project.id, request.form.get("move_to") or None)
+    except ValidationError as error:
+        return render_template("pages/confirm_delete_project.html", project=project, others=others,
+                               error=" ".join(error.details.values())), 422
+    flash(f"Deleted the project “{project.name}”.", "success")
+    return redirect(url_for("pages.index"))
