@@ -121,6 +121,8 @@ class EditTaskForm(TaskForm):
     def values(self) -> dict:
         values = {**super().values(), "completed": self.completed.data}
         del values["parent_id"]  # the edit page moves between projects; subtasks are added on the project page
+        if values["project_id"] is None:  # no choice sent: it stays where it is
+            del values["project_id"]
         return values
 
     def fill(self, task) -> None:

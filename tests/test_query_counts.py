@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from myapp.extensions import db
-from myapp.services import tasks, tokens
+from myapp.services import projects, tasks, tokens
 
 from support.pages import PASSWORD, csrf_token, sign_in
 from support.wire import round_trips
@@ -118,4 +118,76 @@ def test_every_page_write_stays_within_its_budget(app, client, few_and_many, pat
     with round_trips(db.engine) as trips:
         response = client.post(path.format(id=task.id), data={"csrf_token": token, **data})
     assert response.status_code == 302
+    assert trips.count <= WRITE_BUDGET, trips.messages
+
+
+# --- projects and subtasks -------------------------------------------------------------------
+
+PROJECT_PAGE_BUDGET = PAGE_BUDGET + 1  # the sidebar of projects: one more at most
+
+
+def add_projects_with_subtasks(user_id, project_count: int, roots_each: int) -> list:
+    """Projects, each with root tasks holding three levels of subtasks."""
+    made = []
+    for n in range(project_count):
+        project = projects.create_project(user_id, {"name": f"project {n}", "color": "teal"})
+        for r in range(roots_each):
+            parent = tasks.create_task(user_id, {"title": f"root {r}", "project_id": str(project.id)})
+            for level in range(3):
+                parent = tasks.create_task(user_id, {"title": f"level {level}", "parent_id": str(parent.id),
+                                                     "completed": level == 2})
+        made.append(project)
+    return made
+
+
+@pytest.fixture
+def small_and_large_trees(make_user):
+    small, large = make_user(password=PASSWORD), make_user(password=PASSWORD)
+    small_projects = add_projects_with_subtasks(small.id, 1, roots_each=1)
+    large_projects = add_projects_with_subtasks(large.id, 12, roots_each=1)
+    for r in range(15):  # a long first project: many roots, each with its subtree
+        parent = tasks.create_task(large.id, {"title": f"more {r}", "project_id": str(large_projects[0].id)})
+        tasks.create_task(large.id, {"title": "below", "parent_id": str(parent.id)})
+    db.session.remove()
+    return (small, small_projects[0]), (large, large_projects[0])
+
+
+@pytest.mark.parametrize("path", ["/projects/{id}", "/", "/projects"])
+def test_the_project_pages_cost_the_same_few_round_trips_for_any_number_of_projects_and_subtasks(
+        app, new_client, small_and_large_trees, path):
+    counts = []
+    for user, project in small_and_large_trees:
+        browser = new_client()
+        assert sign_in(browser, user.email).status_code == 302
+        counts.append(trips_for(browser, "GET", path.format(id=project.id)))
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= PROJECT_PAGE_BUDGET
+
+
+@pytest.mark.parametrize("path", ["/api/v1/projects", "/api/v1/projects/{id}", "/api/v1/tasks?project_id={id}",
+                                  "/api/v1/tasks?parent_id=none"])
+def test_project_api_reads_stay_within_the_api_read_budget(app, client, small_and_large_trees, path):
+    counts = []
+    for user, project in small_and_large_trees:
+        _, secret = tokens.create_token(user.id, "counting")
+        counts.append(trips_for(client, "GET", path.format(id=project.id),
+                                headers={"Authorization": f"Bearer {secret}"}))
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= API_READ_BUDGET
+
+
+@pytest.mark.parametrize("field", ["parent_id", "project_id"])
+def test_moving_a_task_stays_within_the_write_budget(app, client, small_and_large_trees, field):
+    (user, project), _ = small_and_large_trees
+    _, secret = tokens.create_token(user.id, "counting")
+    task = tasks.create_task(user.id, {"title": "to move"})
+    target = tasks.list_tasks(user.id, {"project_id": str(project.id), "parent_id": "none"}).items[0]
+    db.session.remove()
+    headers = {"Authorization": f"Bearer {secret}"}
+    client.get("/api/v1/me", headers=headers)  # last use recorded: not part of what is counted
+    db.session.remove()
+    with round_trips(db.engine) as trips:
+        response = client.patch(f"/api/v1/tasks/{task.id}", headers=headers,
+                                json={field: str(target.id if field == "parent_id" else project.id)})
+    assert response.status_code == 200, response.json
     assert trips.count <= WRITE_BUDGET, trips.messages

@@ -6,6 +6,8 @@ collapsing subtasks is <details>.
 """
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -14,7 +16,7 @@ from ..forms import ProjectForm, TaskForm, show_errors
 from ..services import projects, tasks
 from ..services.timezones import today_in
 from .blueprint import bp
-from .task_views import PAGE_SIZE, RowContext, blank_add_task_form, list_params, sidebar_links
+from .task_views import PAGE_SIZE, RowContext, blank_add_task_form, list_params, return_to, sidebar_links
 
 MAX_DEPTH = 4  # a root task and three levels below (the database refuses more)
 
@@ -32,7 +34,7 @@ def _project_page(project_id, params: dict[str, str], form: TaskForm | None = No
 
     return render_template(
         "pages/project.html", project=project, page=page, children=children, params=params, form=form,
-        here=here, list_url=list_url, max_depth=MAX_DEPTH,
+        here=here, list_url=list_url, max_depth=MAX_DEPTH, add_url=url_for("pages.add_task", project_id=project.id),
         add_task_fields=None if form else blank_add_task_form(),
         sidebar=tasks.sidebar(user.id), links=sidebar_links(),
         rows=RowContext.for_list(here, today_in(user.timezone)),
@@ -51,9 +53,27 @@ def project(project_id):
         return redirect(url_for("pages.project", project_id=project_id))
 
 
-def project_page_with_errors(project_id, params: dict[str, str], form: TaskForm):
-    """The project page again, with the add box showing what the user typed and its errors."""
-    return _project_page(project_id, params, form, status=422)
+@bp.post("/projects/<project_id>/tasks")
+@login_required
+def add_task(project_id):
+    """The project page's add box (a task of this project) and its subtask boxes (a task
+    under another, in its parent's project)."""
+    form = TaskForm()
+    values = form.values()
+    if not values["parent_id"]:
+        values["project_id"] = project_id
+    try:
+        task = tasks.create_task(current_user.id, values)
+    except ValidationError as error:
+        if values["parent_id"]:  # a subtask's small box: its error on top of the page
+            for message in error.details.values():
+                flash(f"The subtask was not added: {message}", "error")
+            return redirect(return_to())
+        show_errors(form, error.details)
+        params = list_params(dict(parse_qsl(urlsplit(return_to()).query)))
+        return _project_page(project_id, params, form, status=422)
+    flash(f"Added “{task.title}”.", "success")
+    return redirect(return_to())
 
 
 @bp.get("/projects")

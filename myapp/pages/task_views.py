@@ -151,17 +151,8 @@ def create():
     try:
         task = tasks.create_task(current_user.id, form.values())
     except ValidationError as error:
-        back = urlsplit(return_to())
-        params = list_params(dict(parse_qsl(back.query)))
-        if form.parent_id.data:  # a subtask's small box: its error on top of the page it came from
-            for message in error.details.values():
-                flash(f"The subtask was not added: {message}", "error")
-            return redirect(return_to())
         show_errors(form, error.details)
-        if form.project_id.data and "project_id" not in error.details:  # a project page's add box
-            from .project_views import project_page_with_errors
-
-            return project_page_with_errors(form.project_id.data, params, form)
+        params = list_params(dict(parse_qsl(urlsplit(return_to()).query)))
         return _task_list(params, form, status=422)
     flash(f"Added “{task.title}”.", "success")
     return redirect(return_to())

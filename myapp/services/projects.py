@@ -39,7 +39,7 @@ INBOX_FIXED = {"name": "The Inbox cannot be renamed.", "archived": "The Inbox ca
 
 _OWNED = and_(P.id == bindparam("project"), P.user_id == bindparam("owner"))
 _ACCEPTED = or_(P.version == any_(bindparam("accepted", type_=ARRAY(Integer))),
-                any_(bindparam("tags", type_=ARRAY(Text))) == PROJECT_TAG)
+                any_(bindparam("accepted_tags", type_=ARRAY(Text))) == PROJECT_TAG)
 _GET = Compiled(select(*PROJECT_COLUMNS).where(_OWNED))
 _LIST = Compiled(select(*PROJECT_COLUMNS).where(P.user_id == bindparam("owner")).order_by(*ORDER))
 
@@ -99,7 +99,7 @@ def _raise_missing_or_stale(user_id, project_id):
 def _check_expected(condition, expected) -> tuple:
     if expected is None:
         return condition, {}
-    return and_(condition, _ACCEPTED), {"accepted": list(expected.versions), "tags": list(expected.tags)}
+    return and_(condition, _ACCEPTED), {"accepted": list(expected.versions), "accepted_tags": list(expected.tags)}
 
 
 @operation("project.update")

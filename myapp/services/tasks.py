@@ -48,7 +48,7 @@ from ..extensions import db
 from ..models import Project, TagCount, Task
 from . import cursor as cursors
 from .compiled import Compiled
-from .operations import operation, transaction
+from .operations import operation
 from .timezones import today_in
 from .validation import PROJECT_NOT_FOUND, TASK_NOT_FOUND, TaskCreate, TaskQuery, TaskUpdate, parse, versions
 
@@ -160,13 +160,18 @@ _CREATE = Compiled(insert(Task).values(
     **{name: bindparam(f"new_{name}", type_=T[name].type) for name in _FIELDS}).returning(*NEW_TASK_COLUMNS))
 _GET = Compiled(select(*TASK_COLUMNS).where(_OWNED))
 _PARENT = Compiled(select(T.project_id).where(_OWNED))
-# The per-user lock under which a task's parent changes (the same key as tasks_check_tree's).
-_TREE_LOCK = Compiled(select(func.pg_advisory_xact_lock(func.hashtextextended(
-    literal_column("'task tree of '").concat(cast(bindparam("owner", type_=T.user_id.type), Text)), 0))))
+# The per-user lock under which a task's parent or project changes: the tree trigger takes
+# it too (the same key), but only once the UPDATE holds its row, and two moves that each
+# wait for the other's row (their foreign key checks) would deadlock. As an uncorrelated
+# scalar subquery it is a one-time filter, run before the scan: the lock comes before any
+# row lock. (Not EXISTS: PostgreSQL drops an EXISTS subquery's select list unevaluated.)
+_TREE_LOCKED = cast(select(func.pg_advisory_xact_lock(func.hashtextextended(
+    literal_column("'task tree of '").concat(cast(bindparam("owner", type_=T.user_id.type), Text)), 0)))
+    .scalar_subquery(), Text) == ""
 # If-Match: the task's version is one of those accepted (an edit form's), or its whole
 # entity tag is one of those sent (the API's).
 _ACCEPTED = or_(T.version == any_(bindparam("accepted", type_=ARRAY(Integer))),
-                any_(bindparam("tags", type_=ARRAY(Text))) == TASK_TAG)
+                any_(bindparam("accepted_tags", type_=ARRAY(Text))) == TASK_TAG)
 _TOGGLE = {versioned: Compiled(update(Task).where(_OWNED, _ACCEPTED if versioned else true())
                                .values(completed=~T.completed).returning(*TASK_COLUMNS))
            for versioned in (False, True)}
@@ -230,7 +235,7 @@ def get_task(user_id: uuid.UUID, task_id: Any) -> Row:
 def _expected(user_id, task_id, expected) -> dict:
     """The values of the version check (_ACCEPTED), from an If-Match or an edit form's version."""
     return {"task": _task_uuid(task_id), "owner": user_id,
-            "accepted": list(expected.versions), "tags": list(expected.tags)} if expected else \
+            "accepted": list(expected.versions), "accepted_tags": list(expected.tags)} if expected else \
         {"task": _task_uuid(task_id), "owner": user_id}
 
 
@@ -258,17 +263,11 @@ def update_task(user_id: uuid.UUID, task_id: Any, data: Mapping[str, Any], expec
     moves = _moves(changes)
     expected = versions(expected_version)
     condition = and_(_OWNED, _ACCEPTED) if expected is not None else _OWNED
+    if moves:
+        condition = and_(_TREE_LOCKED, condition)
     statement = update(Task).where(condition).values(**changes, **moves).returning(*TASK_COLUMNS)
     try:
-        if moves:
-            with transaction():
-                # The tree lock before any row lock: the tree trigger takes it too, but only after
-                # the UPDATE has locked its row, and two moves that each wait on the other's row
-                # (for their foreign key checks) would then deadlock.
-                _TREE_LOCK.rows(owner=user_id)
-                task = db.session.execute(statement, _expected(user_id, task_id, expected)).first()
-        else:
-            task = db.session.execute(statement, _expected(user_id, task_id, expected)).first()
+        task = db.session.execute(statement, _expected(user_id, task_id, expected)).first()
     except sa_exc.IntegrityError as error:
         raise _placed_error(error, user_id, sent) from None
     if task is None:

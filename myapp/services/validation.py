@@ -245,7 +245,7 @@ class Expected:
     tags: tuple[str, ...] = ()
 
 
-_TAG = re.compile(r"[1-9][0-9]{0,9}(\.[0-9]{1,10})*")
+_TAG = re.compile(r"[1-9][0-9]{0,9}\.[0-9]{1,10}\.[0-9]{1,10}")  # version.count.count
 
 
 def versions(value: Any) -> Expected | None:

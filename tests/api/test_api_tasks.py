@@ -8,8 +8,8 @@ import pytest
 
 pytestmark = pytest.mark.pooled
 
-TASK_FIELDS = {"id", "title", "description", "completed", "completed_at", "due_date", "priority", "tags",
-               "version", "created_at", "updated_at"}
+TASK_FIELDS = {"id", "project_id", "parent_id", "title", "description", "completed", "completed_at", "due_date",
+               "priority", "tags", "version", "created_at", "updated_at", "subtask_count", "subtask_completed_count"}
 
 
 def task_row(sql, task_id):
@@ -30,7 +30,7 @@ def test_creating_a_task_answers_201_with_the_task_its_location_and_its_etag(cli
     assert task["completed"] is False and task["completed_at"] is None and task["version"] == 1
     assert task["created_at"].endswith("+00:00")
     assert response.headers["Location"] == f"/api/v1/tasks/{task['id']}"
-    assert response.headers["ETag"] == '"1"'
+    assert response.headers["ETag"] == '"1.0.0"'
     assert sql("SELECT user_id, title FROM tasks") == [(alice.id, "Write the report")]
 
 
@@ -48,15 +48,15 @@ def test_a_task_is_read_with_a_strong_etag_made_of_its_version(client, as_alice,
     response = client.get(f"/api/v1/tasks/{task.id}", headers=as_alice)
     assert response.status_code == 200
     assert response.json["version"] == 3
-    assert response.headers["ETag"] == '"3"'
+    assert response.headers["ETag"] == '"3.0.0"'
 
 
 def test_if_none_match_with_the_current_etag_answers_304_without_a_body(client, as_alice, alice, make_task):
     task = make_task(alice)
-    response = client.get(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-None-Match": '"1"'})
+    response = client.get(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-None-Match": '"1.0.0"'})
     assert response.status_code == 304
     assert response.data == b""
-    assert response.headers["ETag"] == '"1"'
+    assert response.headers["ETag"] == '"1.0.0"'
     assert client.get(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-None-Match": '"7"'}).status_code == 200
 
 
@@ -65,7 +65,7 @@ def test_patch_changes_only_the_fields_sent(client, as_alice, alice, make_task, 
     response = client.patch(f"/api/v1/tasks/{task.id}", headers=as_alice, json={"title": "Renamed"})
     assert response.status_code == 200
     assert response.json["title"] == "Renamed" and response.json["version"] == 2
-    assert response.headers["ETag"] == '"2"'
+    assert response.headers["ETag"] == '"2.0.0"'
     row = task_row(sql, task.id)
     assert (row.title, row.description, row.tags, row.priority) == ("Renamed", "keep me", ["home"], "low")
 
@@ -87,7 +87,7 @@ def test_patch_with_nothing_to_change_is_422(client, as_alice, alice, make_task)
 
 def test_patch_with_the_current_etag_is_applied(client, as_alice, alice, make_task):
     task = make_task(alice)
-    response = client.patch(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-Match": '"1"'},
+    response = client.patch(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-Match": '"1.0.0"'},
                             json={"completed": True})
     assert response.status_code == 200
     assert response.json["completed"] is True and response.json["completed_at"] is not None
@@ -97,7 +97,7 @@ def test_patch_with_a_stale_etag_is_412_and_writes_nothing(client, as_alice, ali
     task = make_task(alice)
     sql("UPDATE tasks SET title = 'changed elsewhere' WHERE id = :id", id=task.id)
     before = task_row(sql, task.id)
-    response = client.patch(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-Match": '"1"'},
+    response = client.patch(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-Match": '"1.0.0"'},
                             json={"title": "my change"})
     assert response.status_code == 412
     assert response.json["code"] == "PRECONDITION_FAILED"
@@ -130,7 +130,8 @@ def test_a_well_formed_if_match_naming_no_current_version_is_412_and_writes_noth
 
 def test_an_if_match_list_matches_when_one_of_its_tags_does(client, as_alice, alice, make_task, sql):
     task = make_task(alice)
-    response = client.patch(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-Match": '"7", W/"1" ,"1"'},
+    response = client.patch(f"/api/v1/tasks/{task.id}",
+                            headers={**as_alice, "If-Match": '"7.0.0", W/"1.0.0" ,"1.0.0"'},
                             json={"title": "mine"})
     assert response.status_code == 200 and task_row(sql, task.id).title == "mine"
 
@@ -165,7 +166,7 @@ def test_delete_answers_204_and_removes_the_task(client, as_alice, alice, make_t
 def test_delete_with_a_stale_etag_is_412_and_keeps_the_task(client, as_alice, alice, make_task, sql):
     task = make_task(alice)
     sql("UPDATE tasks SET title = 'changed elsewhere' WHERE id = :id", id=task.id)
-    response = client.delete(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-Match": '"1"'})
+    response = client.delete(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-Match": '"1.0.0"'})
     assert response.status_code == 412
     assert sql("SELECT count(*) FROM tasks") == [(1,)]
 
@@ -175,15 +176,15 @@ def test_toggle_flips_completed_back_and_forth(client, as_alice, alice, make_tas
     done = client.post(f"/api/v1/tasks/{task.id}/toggle", headers=as_alice)
     assert done.status_code == 200
     assert done.json["completed"] is True and done.json["completed_at"] is not None
-    assert done.headers["ETag"] == '"2"'
-    undone = client.post(f"/api/v1/tasks/{task.id}/toggle", headers={**as_alice, "If-Match": '"2"'})
+    assert done.headers["ETag"] == '"2.0.0"'
+    undone = client.post(f"/api/v1/tasks/{task.id}/toggle", headers={**as_alice, "If-Match": '"2.0.0"'})
     assert undone.json["completed"] is False and undone.json["completed_at"] is None
 
 
 def test_toggle_with_a_stale_etag_is_412_and_changes_nothing(client, as_alice, alice, make_task, sql):
     task = make_task(alice)
     client.post(f"/api/v1/tasks/{task.id}/toggle", headers=as_alice)
-    response = client.post(f"/api/v1/tasks/{task.id}/toggle", headers={**as_alice, "If-Match": '"1"'})
+    response = client.post(f"/api/v1/tasks/{task.id}/toggle", headers={**as_alice, "If-Match": '"1.0.0"'})
     assert response.status_code == 412
     assert task_row(sql, task.id).completed is True
 

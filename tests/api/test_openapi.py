@@ -8,7 +8,7 @@ from __future__ import annotations
 import jsonschema_rs
 import pytest
 
-from myapp.services.validation import TaskCreate, TaskQuery, TaskUpdate
+from myapp.services.validation import ProjectCreate, ProjectUpdate, TaskCreate, TaskQuery, TaskUpdate
 
 pytestmark = pytest.mark.pooled
 
@@ -24,7 +24,7 @@ def document(client):
 
 def documented_operations(document) -> set[tuple[str, str]]:
     base = document["servers"][0]["url"]
-    return {(method.upper(), base + path.replace("{task_id}", "<task_id>"))
+    return {(method.upper(), base + path.replace("{task_id}", "<task_id>").replace("{project_id}", "<project_id>"))
             for path, item in document["paths"].items() for method in item if method in METHODS}
 
 
@@ -36,7 +36,7 @@ def test_every_route_of_the_api_is_documented_and_nothing_else(app, document):
 
 def test_request_bodies_are_the_service_input_models(document):
     schemas = document["components"]["schemas"]
-    for model in (TaskCreate, TaskUpdate):
+    for model in (TaskCreate, TaskUpdate, ProjectCreate, ProjectUpdate):
         assert schemas[model.__name__] == model.model_json_schema(ref_template="#/components/schemas/{model}")
     assert schemas["TaskCreate"]["properties"]["title"]["pattern"]  # the rules are stated, not just the types
     assert schemas["TaskCreate"]["properties"]["tags"]["items"]["pattern"]
