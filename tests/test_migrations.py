@@ -149,6 +149,52 @@ def test_upgrading_repairs_titles_that_are_only_unicode_whitespace_and_then_refu
         run_sql(empty_database, "INSERT INTO tasks (user_id, title) VALUES (%s, %s)", user, "\u0085\u2028")
 
 
+def test_upgrading_a_database_with_data_puts_every_task_in_its_owners_new_inbox(empty_database):
+    ok(flask(empty_database, "db", "upgrade", TITLES_REVISION))
+    owners = [run_sql(empty_database, "INSERT INTO users (email, password_hash) VALUES (%s, 'x') RETURNING id",
+                      email)[0][0] for email in ("ann@example.com", "ben@example.com", "cy@example.com")]
+    ann, ben, _ = owners  # cy has no tasks: an Inbox all the same
+    run_sql(empty_database, "INSERT INTO tasks (user_id, title, description, due_date, priority, tags, completed) "
+                            "VALUES (%s, 'Kept', 'notes', '2026-12-24', 'high', '{home,work}', false), "
+                            "(%s, 'Done', NULL, NULL, 'none', '{}', true), (%s, 'Ben''s', NULL, NULL, 'low', "
+                            "'{x}', false)", ann, ann, ben)
+    run_sql(empty_database, "UPDATE tasks SET title = 'Kept' WHERE title = 'Kept'")  # version 2
+    fields = "id, user_id, title, description, due_date, priority, tags, completed, completed_at, version, " \
+             "created_at, updated_at"
+    before = run_sql(empty_database, f"SELECT {fields} FROM tasks ORDER BY title")
+    counts = dict((user, (active, completed)) for user, active, completed in
+                  run_sql(empty_database, "SELECT user_id, active, completed FROM task_counts"))
+    tag_counts = run_sql(empty_database, "SELECT user_id, tag, count FROM tag_counts ORDER BY 1, 2")
+
+    ok(flask(empty_database, "db", "upgrade"))
+    assert run_sql(empty_database, f"SELECT {fields} FROM tasks ORDER BY title") == before
+    inboxes = dict(run_sql(empty_database, "SELECT user_id, id FROM projects WHERE is_inbox AND name = 'Inbox'"))
+    assert set(inboxes) == set(owners)
+    assert run_sql(empty_database, "SELECT count(*) FROM projects")[0][0] == 3
+    placed = run_sql(empty_database, "SELECT user_id, project_id, parent_id FROM tasks")
+    assert all(project == inboxes[user] and parent is None for user, project, parent in placed)
+    for user, (active, completed) in counts.items():
+        assert run_sql(empty_database, "SELECT active_count, completed_count FROM projects WHERE id = %s",
+                       inboxes[user]) == [(active, completed)]
+    assert run_sql(empty_database, "SELECT user_id, tag, count FROM tag_counts ORDER BY 1, 2") == tag_counts
+    # New rows keep the rules: a new user gets an Inbox, a task without a project goes there.
+    dee = run_sql(empty_database, "INSERT INTO users (email, password_hash) VALUES ('dee@example.com', 'x') "
+                                  "RETURNING id")[0][0]
+    run_sql(empty_database, "INSERT INTO tasks (user_id, title) VALUES (%s, 'new')", dee)
+    assert run_sql(empty_database, "SELECT p.name, p.active_count FROM tasks t JOIN projects p "
+                                   "ON p.id = t.project_id WHERE t.user_id = %s", dee) == [("Inbox", 1)]
+
+    ok(flask(empty_database, "db", "downgrade", TITLES_REVISION))
+    assert run_sql(empty_database, f"SELECT {fields} FROM tasks WHERE title <> 'new' ORDER BY title") == before
+    assert dict((user, (active, completed)) for user, active, completed in run_sql(
+        empty_database, "SELECT user_id, active, completed FROM task_counts WHERE user_id <> %s "
+                        "AND active + completed > 0", dee)) == counts
+    run_sql(empty_database, "INSERT INTO tasks (user_id, title, completed) VALUES (%s, 'after', true)", ann)
+    assert run_sql(empty_database, "SELECT active, completed FROM task_counts WHERE user_id = %s", ann) == \
+        [(counts[ann][0], counts[ann][1] + 1)]  # the previous revision's trigger keeps them again
+    ok(flask(empty_database, "db", "upgrade"))
+
+
 def test_running_upgrade_again_changes_nothing(migrated_database):
     before = schema(migrated_database)
     run_sql(migrated_database, "INSERT INTO users (email, password_hash) VALUES ('keep@example.com', 'x')")
