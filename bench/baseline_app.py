@@ -13,8 +13,12 @@ from flask import Flask, Response, request
 
 app = Flask(__name__)
 _local = threading.local()
-COLUMNS = ("id, title, description, completed, completed_at, due_date, priority, tags, version, "
-           "created_at, updated_at")
+COLUMNS = ("id, project_id, parent_id, title, description, completed, completed_at, due_date, priority, tags, "
+           "version, created_at, updated_at, "
+           "(SELECT count(*) FROM tasks AS c WHERE c.parent_id = tasks.id) AS subtask_count, "
+           "(SELECT count(*) FROM tasks AS c WHERE c.parent_id = tasks.id AND c.completed) AS subtask_completed_count")
+PROJECT_COLUMNS = ("id, name, color, position, archived, is_inbox, active_count, completed_count, version, "
+                   "created_at, updated_at")
 ORDER = {
     "newest": "created_at DESC, id DESC",
     "oldest": "created_at, id",
@@ -66,3 +70,28 @@ def toggle_task(task_id):
         f"UPDATE tasks SET completed = NOT completed WHERE id = %s AND user_id = %s RETURNING {COLUMNS}",
         (task_id, request.args["user_id"]))
     return rows_json(cursor)
+
+
+@app.get("/projects")
+def list_projects():
+    cursor = connection().execute(f"SELECT {PROJECT_COLUMNS} FROM projects WHERE user_id = %s "
+                                  "ORDER BY is_inbox DESC, position, created_at, id", (request.args["user_id"],))
+    return rows_json(cursor)
+
+
+@app.get("/projects/<project_id>/tasks")
+def project_tasks(project_id):
+    """A project page's data: a page of its root tasks, then their subtasks at every level."""
+    conn, user_id = connection(), request.args["user_id"]
+    roots = conn.execute(f"SELECT {COLUMNS} FROM tasks WHERE user_id = %s AND project_id = %s AND parent_id IS NULL "
+                         "ORDER BY created_at DESC, id DESC LIMIT 21", (user_id, project_id))
+    names = [column.name for column in roots.description]
+    items = [dict(zip(names, row, strict=True)) for row in roots.fetchall()]
+    below = conn.execute(f"""
+        WITH RECURSIVE below(id) AS (
+            SELECT id FROM tasks WHERE parent_id = ANY(%s) AND user_id = %s
+            UNION ALL SELECT t.id FROM tasks AS t JOIN below ON t.parent_id = below.id)
+        SELECT {COLUMNS} FROM tasks WHERE id IN (SELECT id FROM below) AND user_id = %s
+        ORDER BY created_at, id""", ([item["id"] for item in items], user_id, user_id))
+    items += [dict(zip(names, row, strict=True)) for row in below.fetchall()]
+    return Response(json.dumps({"items": items}, default=str), mimetype="application/json")

@@ -48,7 +48,8 @@ VENV_BIN = ROOT / ".venv" / "bin"
 SORTS = ("newest", "oldest", "due", "priority", "title")
 SIZES = {"1k": 1_000, "100k": 100_000}
 # What the lean request path aims for (issue 8): app req/s over the baseline's.
-RATIO_TARGETS = {"GET /api/v1/tasks": 0.6, "GET /api/v1/tasks/<id>": 0.6, "HTML task list": 0.5}
+RATIO_TARGETS = {"GET /api/v1/tasks": 0.6, "GET /api/v1/tasks/<id>": 0.6, "HTML task list": 0.5,
+                 "GET /api/v1/projects": 0.6, "HTML project page": 0.5}
 GROWTH_TARGET = 1.3  # p50 at 100k tasks over p50 at 1k, for every list endpoint
 
 
@@ -165,10 +166,24 @@ def app_env(database_url: str, secret_key: str, redis: str) -> dict[str, str]:
     }
 
 
-# Per user: tags, due dates (past and future), descriptions, priorities, a third done.
+# Per user: 10 projects (the Inbox and 9 more), tasks in blocks of five per project, the
+# fifth of each block a subtask of the fourth (a fifth of the tasks are subtasks); tags,
+# due dates (past and future), descriptions, priorities, a third done. Ids are derived
+# from the user and the task's number, so that a subtask can name its parent.
+PROJECTS_SQL = """
+INSERT INTO projects (user_id, name, color)
+SELECT %(user_id)s, 'Project ' || k, (ARRAY['red', 'orange', 'yellow', 'green', 'teal', 'blue', 'purple', 'pink',
+                                           'grey'])[k]
+FROM generate_series(1, 9) AS k
+"""
 SEED_SQL = """
-INSERT INTO tasks (user_id, title, description, due_date, priority, tags, completed, created_at)
-SELECT %(user_id)s,
+WITH mine AS (SELECT array_agg(id ORDER BY is_inbox DESC, position) AS ids FROM projects WHERE user_id = %(user_id)s)
+INSERT INTO tasks (id, project_id, parent_id, user_id, title, description, due_date, priority, tags, completed,
+                   created_at)
+SELECT md5(%(user_id)s || ':' || n)::uuid,
+       mine.ids[1 + ((n - 1) / 5) %% 10],
+       CASE WHEN n %% 5 = 0 THEN md5(%(user_id)s || ':' || (n - 1))::uuid END,
+       %(user_id)s,
        'Task ' || n || ' ' || (ARRAY['report', 'groceries', 'call', 'review', 'plan'])[1 + n %% 5],
        CASE WHEN n %% 3 = 0 THEN 'Some notes for task ' || n END,
        CASE WHEN n %% 4 = 0 THEN NULL ELSE current_date + (n %% 90 - 30) END,
@@ -176,7 +191,8 @@ SELECT %(user_id)s,
        CASE n %% 3 WHEN 0 THEN ARRAY['work'] WHEN 1 THEN ARRAY['home', 'errand'] ELSE ARRAY[]::text[] END,
        n %% 3 = 0,
        now() - n * interval '1 second'
-FROM generate_series(1, %(count)s) AS n
+FROM mine, generate_series(1, %(count)s) AS n
+ORDER BY n
 """
 
 
@@ -194,7 +210,10 @@ def seed(app, database_url: str) -> dict:
             # A connection of its own: seeding may take longer than the app's statement timeout.
             with psycopg.connect(libpq(database_url), autocommit=True) as conn:
                 conn.execute("SET statement_timeout = 0")
-                conn.execute(SEED_SQL, {"user_id": user.id, "count": count})
+                conn.execute(PROJECTS_SQL, {"user_id": user.id})
+                conn.execute(SEED_SQL, {"user_id": str(user.id), "count": count})
+                project_id = conn.execute("SELECT id FROM projects WHERE user_id = %s AND NOT is_inbox "
+                                          "ORDER BY position LIMIT 1", (user.id,)).fetchone()[0]
             _, token = tokens.create_token(user.id, "bench")
             browser = signins.start(user.id, "wrk")
             task_ids = [str(row[0]) for row in db.session.execute(
@@ -205,7 +224,7 @@ def seed(app, database_url: str) -> dict:
                 session = app.session_interface.get_signing_serializer(app).dumps(
                     {"_user_id": browser.get_id(), "_fresh": True, "_id": _create_identifier()})
             seeded[label] = {"user_id": str(user.id), "token": token, "session": session, "task_ids": task_ids,
-                             "sign_in_id": str(browser.sign_in_id)}
+                             "sign_in_id": str(browser.sign_in_id), "project_id": str(project_id)}
         db.session.execute(text("ANALYZE"))
         db.session.remove()
     return seeded
@@ -216,7 +235,12 @@ def endpoints(seeded: dict) -> list[Endpoint]:
     for label in SIZES:
         user = seeded[label]
         user_id, ids = user["user_id"], tuple(user["task_ids"])
+        project_id = user["project_id"]
         found.append(Endpoint("HTML task list", label, "GET", "/", f"/tasks?user_id={user_id}", auth="session"))
+        found.append(Endpoint("HTML project page", label, "GET", f"/projects/{project_id}",
+                              f"/projects/{project_id}/tasks?user_id={user_id}", auth="session"))
+        found.append(Endpoint("GET /api/v1/projects", label, "GET", "/api/v1/projects",
+                              f"/projects?user_id={user_id}"))
         for sort in SORTS:
             found.append(Endpoint(f"GET /api/v1/tasks sort={sort}", label, "GET",
                                   f"/api/v1/tasks?limit=50&sort={sort}", f"/tasks?user_id={user_id}&sort={sort}"))
@@ -406,7 +430,8 @@ def verdicts(rows: list[dict]) -> list[str]:
     for row in rows:
         by_name.setdefault(row["endpoint"], {})[row["user"]] = row
     for name, sizes in by_name.items():
-        if name.startswith(("GET /api/v1/tasks sort=", "HTML task list")) and set(sizes) == set(SIZES):
+        if name.startswith(("GET /api/v1/tasks sort=", "HTML task list", "HTML project page")) \
+                and set(sizes) == set(SIZES):
             growth = sizes["100k"]["app"]["p50_ms"] / sizes["1k"]["app"]["p50_ms"]
             verdict = "met" if growth <= GROWTH_TARGET else "SHORT"
             lines.append(f"{verdict:5}  {name}: p50 at 100k / p50 at 1k = {growth:.2f} <= {GROWTH_TARGET}")

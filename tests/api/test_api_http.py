@@ -93,5 +93,5 @@ peers = ["alice", "bob"]
                "--generation-database", "none", "--no-color"]
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-20_000:] + result.stderr[-5_000:]
-    assert "9 selected / 9 total" in result.stdout
+    assert "14 selected / 14 total" in result.stdout
     assert "No issues found" in result.stdout
