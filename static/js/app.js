@@ -189,7 +189,8 @@
 
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    if (form.matches(".task-toggle")) {
+    if (form.matches(".task-toggle") && !form.closest(".task[data-tree]")) {
+      // (A task in a tree posts the form: completing or reopening it carries to others.)
       event.preventDefault();
       toggleTask(form);
     } else if (form.dataset.confirm) {

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from myapp.services import tasks
+from myapp.services import projects, tasks
 
 from support.pages import PASSWORD
 
@@ -43,8 +43,13 @@ def test_every_form_control_on_every_page_has_a_label_and_no_id_is_repeated(open
         page.goto(path)
         check_page(page, path)
     sign_in(page, user.email)
+    project = projects.create_project(user.id, {"name": "Nested", "color": "purple"})
+    root = tasks.create_task(user.id, {"title": "Root", "project_id": str(project.id)})
+    tasks.create_task(user.id, {"title": "Child", "parent_id": str(root.id)})
+    project_pages = (f"/projects/{project.id}", "/projects", "/projects/new", f"/projects/{project.id}/settings",
+                     f"/projects/{project.id}/delete")
     for path in ("/", "/?status=completed", "/account", f"/tasks/{task.id}/edit", f"/tasks/{task.id}/delete",
-                 "/tasks/clear-completed"):
+                 "/tasks/clear-completed", *project_pages):
         page.goto(path)
         check_page(page, path)
     # The account page as it is when the password must be typed again for a token.
