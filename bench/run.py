@@ -1,6 +1,7 @@
 """Benchmark: the app under gunicorn against a bare Flask + psycopg baseline, on PostgreSQL.
 
-Seeds one user with 1,000 tasks and one with 100,000 (tags, due dates, descriptions),
+Seeds one user with 1,000 tasks and one with 100,000 (10 projects each, a fifth of the
+tasks subtasks, tags, due dates, descriptions),
 serves the app as production runs it (gunicorn, 2 workers, request logs on, API rate
 limits on with their counts in Redis) and the baseline (bench/baseline_app.py) under the
 same gunicorn settings, and drives each endpoint with wrk on loopback: the app and the

@@ -164,9 +164,10 @@ PARAMETERS = {
                "description": "A task of mine; any other id (malformed, unknown, someone else's) is a 404"},
     "ProjectId": {"name": "project_id", "in": "path", "required": True, "schema": UUID,
                   "description": "A project of mine; any other id (malformed, unknown, someone else's) is a 404"},
-    "MoveTo": {"name": "move_to", "in": "query", "required": False, "schema": UUID,
+    "MoveTo": {"name": "move_to", "in": "query", "required": False,
+               "schema": {"anyOf": [UUID, {"type": "string", "maxLength": 0}]},
                "description": "Move the project's tasks (with their subtasks) to this project of mine first; "
-                              "without it, they are deleted with the project"},
+                              "without it (or empty), they are deleted with the project"},
     "IfMatch": {"name": "If-Match", "in": "header", "required": False,
                 "schema": {"type": "string", "pattern": IF_MATCH_PATTERN},
                 "description": "`*`, or entity tags (RFC 9110), as the task's ETag was received: 412 (nothing "

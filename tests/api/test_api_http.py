@@ -78,6 +78,26 @@ def test_a_10_mb_body_over_http_is_a_413_json_answer(server, as_alice, sql):
     assert sql("SELECT count(*) FROM tasks") == [(0,)]
 
 
+# The project ids Schemathesis finds by following links are mostly the Inbox's (every user
+# has one, made first), whose deletion is a 422 by rule, which it reports as "mostly
+# rejected": the one warning expected. Any other warning, or this one elsewhere, fails.
+EXPECTED_WARNINGS = {("Schema validation mismatch", "DELETE /projects/{project_id}")}
+
+
+def unexpected_warnings(output: str) -> list[tuple[str, str]]:
+    if "No issues found" in output:
+        return []
+    section = output.split("=== WARNINGS ===", 1)[-1].split("=== SUMMARY ===", 1)[0]
+    found, title = [], None
+    for line in section.splitlines():
+        if line.strip().startswith("- ") and title:
+            found.append((title, line.strip()[2:]))
+        elif line.strip() and not line.startswith(" ") and ":" in line:
+            title = line.split(":", 1)[0].strip()
+    return [warning for warning in found if warning not in EXPECTED_WARNINGS] or \
+        ([] if found else [("unparsed", section.strip()[:200])])
+
+
 def test_the_running_api_conforms_to_its_openapi_document(server, alice, bob, make_token, tmp_path):
     identities = [{"name": name, "fixedHeaders": [{"name": "Authorization", "value": token["Authorization"]}]}
                   for name, token in (("alice", make_token(alice)), ("bob", make_token(bob)))]
@@ -94,4 +114,4 @@ peers = ["alice", "bob"]
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-20_000:] + result.stderr[-5_000:]
     assert "14 selected / 14 total" in result.stdout
-    assert "No issues found" in result.stdout
+    assert unexpected_warnings(result.stdout) == [], result.stdout[-6_000:]
