@@ -346,9 +346,10 @@ class Load:
         self.url = base + (path if not endpoint.task_ids else "/")
 
     def run(self, seconds: int) -> Result:
-        output = subprocess.run([*self.command, "-d", f"{seconds}s", self.url], check=True, capture_output=True,
-                                text=True).stdout
-        return parse_wrk(output)
+        done = subprocess.run([*self.command, "-d", f"{seconds}s", self.url], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"wrk failed on {self.url}: {(done.stdout + done.stderr)[-2000:]}")
+        return parse_wrk(done.stdout)
 
 
 def back_to_back(loads: dict[str, Load], args, round_number: int) -> dict[str, Result]:

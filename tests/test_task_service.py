@@ -426,6 +426,22 @@ def test_overdue_is_judged_in_the_users_time_zone(alice):
     assert overdue_titles(alice.id, "Pacific/Kiritimati") == {"due today in Pago Pago"}
 
 
+def test_today_is_open_tasks_due_by_today_and_upcoming_the_seven_days_from_today(alice):
+    zone = "Pacific/Kiritimati"
+    today = datetime.now(ZoneInfo(zone)).date()
+    for title, days, done in (("late", -2, False), ("today", 0, False), ("done today", 0, True),
+                              ("in six days", 6, False), ("in seven days", 7, False)):
+        tasks.create_task(alice.id, {"title": title, "due_date": (today + timedelta(days=days)).isoformat(),
+                                     "completed": done})
+    tasks.create_task(alice.id, {"title": "no date"})
+
+    def view(status):
+        return [task.title for task in tasks.list_tasks(alice.id, {"status": status, "sort": "due"}, tz=zone).items]
+
+    assert view("today") == ["late", "today"]
+    assert view("upcoming") == ["today", "in six days"]
+
+
 def overdue_titles(user_id, tz: str) -> set[str]:
     return {task.title for task in tasks.list_tasks(user_id, {"status": "overdue"}, tz=tz).items}
 

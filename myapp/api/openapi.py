@@ -183,7 +183,8 @@ PARAMETERS = {
 }
 
 QUERY_DESCRIPTIONS = {
-    "status": "`overdue`: not completed, due before today in my time zone",
+    "status": "`overdue`: not completed, due before today in my time zone; `today`: not completed, due today or "
+              "before; `upcoming`: not completed, due today or in the six days after it",
     "q": "Words that must each begin a word of the title or description",
     "tag": "Only tasks with this tag (matched in lower case)",
     "priority": "Only tasks with this priority",

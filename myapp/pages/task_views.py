@@ -36,6 +36,7 @@ from ..services.timezones import today_in
 from .blueprint import bp
 
 PAGE_SIZE = 20
+DATED_VIEWS = ("today", "upcoming")
 LIST_PARAMS = ("status", "q", "tag", "priority", "sort", "cursor")
 
 
@@ -115,7 +116,9 @@ def render_row(task) -> str:
 def _task_list(params: dict[str, str], form: TaskForm | None = None, status: int = 200):
     """The list page; with `form` (what the user typed, and its errors) in the add box."""
     user = current_user
-    page = tasks.list_tasks(user.id, {**params, "limit": PAGE_SIZE}, user.timezone)
+    # Today and Upcoming read soonest due first unless another sort is asked for.
+    sort = params.get("sort") or ("due" if params.get("status") in DATED_VIEWS else "newest")
+    page = tasks.list_tasks(user.id, {**params, "sort": sort, "limit": PAGE_SIZE}, user.timezone)
     here = url_for("pages.index", **params)
 
     def list_url(**changes) -> str:
@@ -123,7 +126,8 @@ def _task_list(params: dict[str, str], form: TaskForm | None = None, status: int
         return url_for("pages.index", **{**params, "cursor": None, **changes})
 
     return render_template(
-        "pages/index.html", page=page, params=params, form=form, here=here, list_url=list_url,
+        "pages/index.html", page=page, params=params, form=form, here=here, list_url=list_url, sort=sort,
+        by_day=params.get("status") == "upcoming" and sort == "due",
         add_task_fields=None if form else blank_add_task_form(),
         sidebar=tasks.sidebar(user.id), links=sidebar_links(),
         rows=RowContext.for_list(here, today_in(user.timezone)),

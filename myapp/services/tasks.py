@@ -14,6 +14,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -85,6 +86,7 @@ SORTS: dict[str, tuple[bool, tuple]] = {
     "title": (False, ((func.lower(T.title), Text()), (T.id, T.id.type))),
 }
 _WORD = re.compile(r"[^\W_]+")
+UPCOMING_DAYS = timedelta(days=6)  # Upcoming: today and the six days after it
 
 
 @dataclass(frozen=True)
@@ -393,6 +395,11 @@ FILTERS = {
     "active": T.completed.is_(False),
     "completed": T.completed.is_(True),
     "overdue": and_(T.completed.is_(False), T.due_date < bindparam("today", type_=Date())),
+    # Today: what needs doing by the end of today (overdue included); Upcoming: due from
+    # today through the six days after it.
+    "due_by_today": and_(T.completed.is_(False), T.due_date <= bindparam("today", type_=Date())),
+    "this_week": and_(T.completed.is_(False), T.due_date >= bindparam("today", type_=Date()),
+                      T.due_date <= bindparam("week_end", type_=Date())),
     "q": T.search_vector.op("@@")(func.to_tsquery("simple", bindparam("q", type_=Text()))),
     "q_matches_nothing": false(),
     "tag": T.tags.contains(bindparam("tag", type_=T.tags.type)),
@@ -422,6 +429,11 @@ def _filter_values(query: TaskQuery, tz: str) -> dict[str, Any]:
         values[query.status] = None
     elif query.status == "overdue":
         values.update(overdue=None, today=today_in(tz))
+    elif query.status == "today":
+        values.update(due_by_today=None, today=today_in(tz))
+    elif query.status == "upcoming":
+        today = today_in(tz)
+        values.update(this_week=None, today=today, week_end=today + UPCOMING_DAYS)
     if query.q.strip():
         terms = _search_terms(query.q)
         values.update({"q": terms} if terms else {"q_matches_nothing": None})

@@ -55,7 +55,7 @@ _UUID = re.compile(UUID_PATTERN)
 
 Priority = Literal["none", "low", "medium", "high"]
 Color = Literal["grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink"]
-Status = Literal["all", "active", "completed", "overdue"]
+Status = Literal["all", "active", "completed", "overdue", "today", "upcoming"]
 Sort = Literal["newest", "oldest", "due", "priority", "title"]
 
 

@@ -88,7 +88,7 @@
 
   function leavesView(list, completed) {
     const status = list ? list.dataset.status : "all";
-    return (status === "active" && completed) || (status === "overdue" && completed)
+    return (completed && ["active", "overdue", "today", "upcoming"].includes(status))
       || (status === "completed" && !completed);
   }
 

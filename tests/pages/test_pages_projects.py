@@ -196,3 +196,26 @@ def test_another_users_parent_or_project_cannot_be_used_from_a_form(signed_in, u
     assert response.status_code == 422 and "Project not found." in text_of(response)
     assert sql("SELECT title FROM tasks WHERE user_id = :u", u=user.id) == [("Mine",)]
     assert tasks.get_task(other_user.id, theirs.id).subtask_count == 0
+
+
+def test_today_and_upcoming_views_in_the_sidebar_with_upcoming_grouped_by_day(signed_in, user, make_task):
+    from datetime import timedelta
+
+    from myapp.pages.display import friendly_date
+    from myapp.services.timezones import today_in
+
+    today = today_in(user.timezone)
+    make_task(user, "Late", due_date=(today - timedelta(days=1)).isoformat())
+    make_task(user, "Now", due_date=today.isoformat())
+    make_task(user, "Soon", due_date=(today + timedelta(days=2)).isoformat())
+    make_task(user, "Later", due_date=(today + timedelta(days=20)).isoformat())
+    home = text_of(signed_in.get("/"))
+    assert 'href="/?status=today"' in home and 'href="/?status=upcoming"' in home
+    today_view = text_of(signed_in.get("/?status=today"))
+    assert today_view.index("Late") < today_view.index("Now") and "Soon" not in today_view
+    upcoming = text_of(signed_in.get("/?status=upcoming"))
+    assert "Late" not in upcoming and "Later" not in upcoming
+    soon = today + timedelta(days=2)
+    headings = re.findall(r'<h2 class="day-heading" id="day-([0-9-]+)">([^<]+)<', upcoming)
+    assert headings == [(today.isoformat(), "Today"), (soon.isoformat(), friendly_date(soon, today))]
+    assert upcoming.index("Now") < upcoming.index(f'id="day-{soon.isoformat()}"') < upcoming.index("Soon")
