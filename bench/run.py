@@ -372,29 +372,45 @@ def combine(slices: list[Result]) -> Result:
 
 @contextmanager
 def gunicorn(app_spec: str, env: dict, args, chdir: Path = ROOT):
+    """Serve `app_spec` under gunicorn as production does. Its stderr goes to a file (read
+    on failure, and summed up at the end if it holds errors): a pipe nobody reads fills up
+    and then blocks the server on its next log line."""
     port = free_port()
     env = {**env, "WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": str(args.gunicorn_threads)}
-    process = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
-                                "--bind", f"127.0.0.1:{port}", "--chdir", str(chdir), app_spec],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError as error:
-                if getattr(error, "code", None):  # an HTTP answer (the baselines have no /healthz): it is up
+    with tempfile.TemporaryFile() as errors:
+        def logged() -> str:
+            errors.seek(0)
+            return errors.read().decode(errors="replace")
+
+        process = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
+                                    "--bind", f"127.0.0.1:{port}", "--chdir", str(chdir), app_spec],
+                                   env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
                     break
-                if process.poll() is not None or time.monotonic() > deadline:
-                    process.kill()
-                    raise RuntimeError(f"gunicorn {app_spec} did not start: "
-                                       f"{process.communicate()[1].decode()[-2000:]}") from error
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(20)
+                except OSError as error:
+                    if getattr(error, "code", None):  # an HTTP answer (the baselines have no /healthz): it is up
+                        break
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        process.kill()
+                        process.wait()
+                        raise RuntimeError(f"gunicorn {app_spec} did not start: {logged()[-2000:]}") from error
+                    time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(30)  # gunicorn's graceful_timeout is 20 s
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                print(f"{app_spec} did not stop within 30 s of SIGTERM: killed", file=sys.stderr)
+            problems = [line for line in logged().splitlines() if "Traceback" in line or "Error" in line]
+            if problems:
+                print(f"{app_spec} logged {len(problems)} error lines, e.g.: {problems[:3]}", file=sys.stderr)
 
 
 def summarise(runs: list[Result]) -> dict:
