@@ -7,8 +7,8 @@ what no implementation may skip, each done the cheapest way there is:
   token, or for the list page the browser's sign-in;
 - for the API, one count in Redis for the rate limit (an INCR on a raw socket, no client
   library), so that limits hold across workers and instances;
-- for the list page, the counts and tags its sidebar shows (one read of the tables the
-  triggers keep), and still no HTML: the same JSON as the baseline;
+- for the list page, the counts, projects and tags its sidebar shows (one read of the rows
+  the triggers keep), and still no HTML: the same JSON as the baseline;
 - one JSON log line per request (request id, method, path, status, duration, user id).
 No validation, no error handling, no framework hooks. What it reaches against the
 baseline bounds what the app can reach (bench/run.py --floor prints it).
@@ -33,8 +33,10 @@ TOKEN_SQL = ("SELECT u.id, u.timezone FROM api_tokens k JOIN users u ON u.id = k
              "WHERE k.token_hash = %s AND (k.expires_at IS NULL OR k.expires_at > now())")
 SIGN_IN_SQL = ("SELECT u.id, u.timezone FROM sign_ins s JOIN users u ON u.id = s.user_id "
                "WHERE s.id = %s AND s.last_seen_at > now() - interval '30 days'")
-SIDEBAR_SQL = ("SELECT (SELECT active FROM task_counts WHERE user_id = %(u)s), "
-               "(SELECT completed FROM task_counts WHERE user_id = %(u)s), "
+SIDEBAR_SQL = ("SELECT (SELECT sum(active_count) FROM projects WHERE user_id = %(u)s AND NOT archived), "
+               "(SELECT sum(completed_count) FROM projects WHERE user_id = %(u)s AND NOT archived), "
+               "(SELECT json_agg(json_build_array(id, name, color, active_count, is_inbox) "
+               "ORDER BY is_inbox DESC, position, created_at) FROM projects WHERE user_id = %(u)s AND NOT archived), "
                "(SELECT json_agg(json_build_array(tag, count) ORDER BY tag) FROM tag_counts "
                "WHERE user_id = %(u)s AND count > 0)")
 

@@ -408,9 +408,10 @@ def gunicorn(app_spec: str, env: dict, args, chdir: Path = ROOT):
                 process.kill()
                 process.wait()
                 print(f"{app_spec} did not stop within 30 s of SIGTERM: killed", file=sys.stderr)
-            problems = [line for line in logged().splitlines() if "Traceback" in line or "Error" in line]
-            if problems:
-                print(f"{app_spec} logged {len(problems)} error lines, e.g.: {problems[:3]}", file=sys.stderr)
+            log = logged()
+            if "Traceback" in log:
+                first = log[log.index("Traceback"):][:1500]
+                print(f"{app_spec} logged {log.count('Traceback')} tracebacks; the first:\n{first}", file=sys.stderr)
 
 
 def summarise(runs: list[Result]) -> dict:
@@ -453,7 +454,7 @@ def verdicts(rows: list[dict]) -> list[str]:
             growth = sizes["100k"]["app"]["p50_ms"] / sizes["1k"]["app"]["p50_ms"]
             verdict = "met" if growth <= GROWTH_TARGET else "SHORT"
             lines.append(f"{verdict:5}  {name}: p50 at 100k / p50 at 1k = {growth:.2f} <= {GROWTH_TARGET}")
-    errors = sum(row["app"]["errors"] + row["baseline"]["errors"] for row in rows)
+    errors = sum(row[side]["errors"] for row in rows for side in ("app", "baseline", "floor") if side in row)
     lines.append(f"{'met' if not errors else 'SHORT':5}  non-2xx answers or socket errors: {errors}")
     return lines
 
@@ -516,13 +517,14 @@ def main() -> int:
     rows = []
     for endpoint in found:
         app_runs, base_runs = runs[endpoint.label]["app"], runs[endpoint.label]["baseline"]
-        ratios = [a.rps / b.rps for a, b in zip(app_runs, base_runs, strict=True)]
+        ratios = [a.rps / b.rps if b.rps else 0.0 for a, b in zip(app_runs, base_runs, strict=True)]
         row = {"endpoint": endpoint.name, "user": endpoint.user, "app": summarise(app_runs),
                "baseline": summarise(base_runs), "ratio": statistics.median(ratios), "ratios": ratios,
                "round_trips": trips[endpoint.label]}
         if runs[endpoint.label].get("floor"):
+            row["floor"] = summarise(runs[endpoint.label]["floor"])
             row["floor_ratio"] = statistics.median(
-                f.rps / b.rps for f, b in zip(runs[endpoint.label]["floor"], base_runs, strict=True))
+                f.rps / b.rps if b.rps else 0.0 for f, b in zip(runs[endpoint.label]["floor"], base_runs, strict=True))
         rows.append(row)
     print()
     print(format_table(rows))
@@ -538,7 +540,7 @@ def main() -> int:
                "args": vars(args)}
     (out / "latest.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=2))
     print(f"\nresults saved to {out / 'latest.json'}")
-    errors = sum(row["app"]["errors"] + row["baseline"]["errors"] for row in rows)
+    errors = sum(row[side]["errors"] for row in rows for side in ("app", "baseline", "floor") if side in row)
     return 1 if errors else 0
 
 
