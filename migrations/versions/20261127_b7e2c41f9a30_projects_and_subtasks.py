@@ -94,12 +94,15 @@ END $$
 """
 
 # Per statement (transition tables), as before: one update per project touched, rows
-# locked in key order. Tags are counted per user as before.
+# locked in key order. FOR NO KEY UPDATE, not FOR UPDATE: every insert's foreign key check
+# holds FOR KEY SHARE on its project until commit, and FOR UPDATE would wait on the others'
+# (two inserts into one project would each wait for the other). Tags are counted per user
+# as before.
 TASKS_MAINTAIN_COUNTS = """
 CREATE OR REPLACE FUNCTION tasks_maintain_counts() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM 1 FROM projects WHERE id IN (SELECT project_id FROM new_rows) ORDER BY id FOR UPDATE;
+        PERFORM 1 FROM projects WHERE id IN (SELECT project_id FROM new_rows) ORDER BY id FOR NO KEY UPDATE;
         UPDATE projects AS p SET active_count = p.active_count + d.active,
                                  completed_count = p.completed_count + d.completed
         FROM (SELECT project_id, count(*) FILTER (WHERE NOT completed) AS active,
@@ -111,7 +114,7 @@ BEGIN
         GROUP BY user_id, tag ORDER BY user_id, tag
         ON CONFLICT (user_id, tag) DO UPDATE SET count = c.count + EXCLUDED.count;
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM 1 FROM projects WHERE id IN (SELECT project_id FROM old_rows) ORDER BY id FOR UPDATE;
+        PERFORM 1 FROM projects WHERE id IN (SELECT project_id FROM old_rows) ORDER BY id FOR NO KEY UPDATE;
         UPDATE projects AS p SET active_count = p.active_count - d.active,
                                  completed_count = p.completed_count - d.completed
         FROM (SELECT project_id, count(*) FILTER (WHERE NOT completed) AS active,
@@ -130,7 +133,7 @@ BEGIN
     ELSE
         PERFORM 1 FROM projects
         WHERE id IN (SELECT project_id FROM new_rows UNION SELECT project_id FROM old_rows)
-        ORDER BY id FOR UPDATE;
+        ORDER BY id FOR NO KEY UPDATE;
         UPDATE projects AS p SET active_count = p.active_count + d.active,
                                  completed_count = p.completed_count + d.completed
         FROM (SELECT project_id, sum(CASE WHEN completed THEN 0 ELSE sign END) AS active,
