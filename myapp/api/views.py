@@ -12,24 +12,24 @@ from .blueprint import bp
 from .inputs import expected_version, idempotency_key, json_body, query_params
 
 
-def _task_response(task, status: int = 200):
-    """A task with its strong ETag (its version and subtask counts)."""
-    response = jsonify(task_to_json(task))
+def _row_response(body: dict, etag: str, location: str, status: int = 200):
+    """A task or project with its strong ETag (its version and the counts it shows); a new
+    one also with its Location."""
+    response = jsonify(body)
     response.status_code = status
-    response.set_etag(task_etag(task))
+    response.set_etag(etag)
     if status == 201:
-        response.headers["Location"] = url_for(".get_task", task_id=task.id)
+        response.headers["Location"] = location
     return response
+
+
+def _task_response(task, status: int = 200):
+    return _row_response(task_to_json(task), task_etag(task), url_for(".get_task", task_id=task.id), status)
 
 
 def _project_response(project, status: int = 200):
-    """A project with its strong ETag (its version and task counts)."""
-    response = jsonify(project_to_json(project))
-    response.status_code = status
-    response.set_etag(project_etag(project))
-    if status == 201:
-        response.headers["Location"] = url_for(".get_project", project_id=project.id)
-    return response
+    return _row_response(project_to_json(project), project_etag(project),
+                         url_for(".get_project", project_id=project.id), status)
 
 
 @bp.after_request

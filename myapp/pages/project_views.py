@@ -19,6 +19,7 @@ from .blueprint import bp
 from .task_views import PAGE_SIZE, RowContext, blank_add_task_form, list_params, return_to, sidebar_links
 
 MAX_DEPTH = 4  # a root task and three levels below (the database refuses more)
+NO_VERSION = "This form is missing the project's version. Open the project again and redo your change."
 
 
 def _project_page(project_id, params: dict[str, str], form: TaskForm | None = None, status: int = 200):
@@ -107,13 +108,15 @@ def project_settings(project_id):
         form.fill(project)
         return render_template("pages/project_form.html", form=form, project=project)
     if form.version.data is None:
-        abort(400, "This form is missing the project's version. Open the project again and redo your change.")
+        abort(400, NO_VERSION)
     values = form.values()
     if project.is_inbox:
         values.pop("name")  # the Inbox's name is not on its form
     try:
         updated = projects.update_project(current_user.id, project.id, values, expected_version=form.version.data)
     except ValidationError as error:
+        if "version" in error.details:  # the hidden field, altered: as good as missing
+            abort(400, NO_VERSION)
         show_errors(form, error.details)
         return render_template("pages/project_form.html", form=form, project=project), 422
     except Conflict as conflict:

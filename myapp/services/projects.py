@@ -23,7 +23,7 @@ from ..extensions import db
 from ..models import Project, Task
 from .compiled import Compiled
 from .operations import operation, transaction
-from .validation import PROJECT_NOT_FOUND, ProjectCreate, ProjectUpdate, parse, versions
+from .validation import PROJECT_NOT_FOUND, ProjectCreate, ProjectUpdate, existing_id, parse, versions
 
 P = Project.__table__.c
 T = Task.__table__.c
@@ -45,13 +45,7 @@ _LIST = Compiled(select(*PROJECT_COLUMNS).where(P.user_id == bindparam("owner"))
 
 
 def _project_uuid(project_id: Any) -> uuid.UUID:
-    """A malformed id is simply a project that does not exist."""
-    if isinstance(project_id, uuid.UUID):
-        return project_id
-    try:
-        return uuid.UUID(str(project_id))
-    except ValueError:
-        raise NotFound(PROJECT_NOT_FOUND) from None
+    return existing_id(project_id, PROJECT_NOT_FOUND)
 
 
 def _refused(error: sa_exc.IntegrityError) -> ValidationError | None:

@@ -51,7 +51,16 @@ from . import cursor as cursors
 from .compiled import Compiled
 from .operations import operation
 from .timezones import today_in
-from .validation import PROJECT_NOT_FOUND, TASK_NOT_FOUND, TaskCreate, TaskQuery, TaskUpdate, parse, versions
+from .validation import (
+    PROJECT_NOT_FOUND,
+    TASK_NOT_FOUND,
+    TaskCreate,
+    TaskQuery,
+    TaskUpdate,
+    existing_id,
+    parse,
+    versions,
+)
 
 T = Task.__table__.c
 P = Project.__table__.c
@@ -107,13 +116,7 @@ class Counts:
 
 
 def _task_uuid(task_id: Any) -> uuid.UUID:
-    """A malformed id is simply a task that does not exist."""
-    if isinstance(task_id, uuid.UUID):
-        return task_id
-    try:
-        return uuid.UUID(str(task_id))
-    except ValueError:
-        raise NotFound("Task not found.") from None
+    return existing_id(task_id, TASK_NOT_FOUND)
 
 
 def placement(owner, project, parent):
@@ -230,7 +233,7 @@ def create_task(user_id: uuid.UUID, data: Mapping[str, Any]) -> Row:
 def get_task(user_id: uuid.UUID, task_id: Any) -> Row:
     task = _GET.first(task=_task_uuid(task_id), owner=user_id)
     if task is None:
-        raise NotFound("Task not found.")
+        raise NotFound(TASK_NOT_FOUND)
     return task
 
 
@@ -281,7 +284,7 @@ def _raise_missing_or_stale(user_id, task_id):
     current = _GET.first(task=_task_uuid(task_id), owner=user_id)
     rollback()
     if current is None:
-        raise NotFound("Task not found.")
+        raise NotFound(TASK_NOT_FOUND)
     raise Conflict(current)
 
 
@@ -331,7 +334,7 @@ def count_descendants(user_id: uuid.UUID, task_id: Any) -> int:
     """How many subtasks (at every level) deleting this task would delete with it."""
     row = _SUBTREE_SIZE.first(roots=[_task_uuid(task_id)], owner=user_id)
     if row is None:
-        raise NotFound("Task not found.")
+        raise NotFound(TASK_NOT_FOUND)
     return row.size
 
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from ..errors import ValidationError
+from ..errors import NotFound, ValidationError
 
 TITLE_MAX = 255
 DESCRIPTION_MAX = 10_000
@@ -108,6 +108,17 @@ def _date(value: Any) -> Any:
     if value is None or type(value) is date:
         return value
     raise ValueError("Use a date like 2026-12-31 (YYYY-MM-DD).")
+
+
+def existing_id(value: Any, not_found: str) -> uuid.UUID:
+    """The id of a row the caller names in a path: a malformed one is simply a row that
+    does not exist (NotFound with this message)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(not_found) from None
 
 
 def _id(value: Any) -> Any:
