@@ -7,6 +7,8 @@ within what the database (or Neon's pooler) accepts.
 import os
 import sys
 
+from gunicorn.glogging import Logger
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # config.py beside this file
 from config import Config, ConfigError  # noqa: E402
 
@@ -29,7 +31,18 @@ graceful_timeout = 20
 keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10
-# The app logs every request itself (JSON, with request id and user id).
+
+
+class NoAccessLogLogger(Logger):
+    """gunicorn's logger without the access log: the app logs every request itself (JSON,
+    with request id and user id). With logconfig_dict set, gunicorn would otherwise build
+    an access line for every request (its atoms, a date) only to drop it."""
+
+    def access(self, resp, req, environ, request_time):
+        pass
+
+
+logger_class = NoAccessLogLogger
 accesslog = None
 errorlog = "-"
 # gunicorn's own lines as JSON too, like the app's.

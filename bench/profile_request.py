@@ -49,6 +49,9 @@ def main() -> int:
     parser.add_argument("endpoint", help='an endpoint name as bench/run.py prints it, e.g. "HTML task list"')
     parser.add_argument("--tasks", choices=list(SIZES), default="1k")
     parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--cpu", action="store_true",
+                        help="profile this process's CPU time only (what a loaded server runs out of), not waits")
+    parser.add_argument("--stats", metavar="FILE", help="also write the raw profile there (for pstats or snakeviz)")
     args = parser.parse_args()
 
     from myapp import create_app
@@ -85,10 +88,12 @@ def main() -> int:
             started = time.perf_counter()
             run(args.requests)
             elapsed = (time.perf_counter() - started) / args.requests * 1000
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
             profiler.enable()
             run(args.requests)
             profiler.disable()
+        if args.stats:
+            profiler.dump_stats(args.stats)
         with app.app_context():
             from myapp.extensions import db
 

@@ -46,14 +46,19 @@ def local_path(target: str | None) -> str | None:
 
 
 def _add_headers(response):
+    """Each header of HEADERS a response has not set itself (one look at the names it has:
+    werkzeug's setdefault raises and catches a KeyError per missing name)."""
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.items()}
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    if response.mimetype == "text/html":
+        if name.lower() not in present:
+            headers.add(name, value)
+    if response.mimetype == "text/html" and "cache-control" not in present:
         # Pages hold a user's tasks: no shared or back-button cache after sign-out.
-        response.headers.setdefault("Cache-Control", "private, no-store")
-    if request.is_secure:
+        headers.add("Cache-Control", "private, no-store")
+    if request.is_secure and "strict-transport-security" not in present:
         # Behind TLS (directly, or per X-Forwarded-Proto from a trusted proxy).
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        headers.add("Strict-Transport-Security", "max-age=31536000")
     return response
 
 

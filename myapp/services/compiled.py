@@ -5,16 +5,16 @@ tables, with bindparam() for the values). What SQLAlchemy does at each execution
 (looking up its compiled cache, processing parameters and results, building Row
 objects) costs about as much Python as PostgreSQL takes to run them, so the few
 statements every request runs (who is calling, the list, one task, the counts) are
-compiled to SQL once, at import, and sent with psycopg on the session's own connection:
-the same transaction, the same pool, and any error raised as SQLAlchemy's own, so that
-callers, and operations.operation, see no difference.
+compiled to SQL once, at import, and sent with psycopg on a connection of the engine's
+pool (the session's own inside a transaction), with any error raised as SQLAlchemy's
+own, so that callers, and operations.operation, see no difference.
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import Any
 
 import psycopg
-from psycopg.rows import namedtuple_row
 from sqlalchemy import exc
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.sql import Executable
@@ -33,21 +33,51 @@ class Compiled:
         if "POSTCOMPILE" in self.sql:  # expanding IN lists are rendered per execution: not for here
             raise ValueError("a statement with values rendered at execution cannot be compiled once")
         self.defaults = {name: value for name, value in compiled.params.items() if value is not None}
+        self._make_row = None  # the named tuple of its result's columns, made at its first run
+
+    def _row_factory(self, cursor: psycopg.Cursor):
+        """psycopg's namedtuple_row looks the column names up again for every execution;
+        a statement's columns never change, so its row type is made once."""
+        if self._make_row is None:
+            self._make_row = namedtuple("Row", [column.name for column in cursor.description or ()])._make
+        return self._make_row
 
     def rows(self, **params: Any) -> list:
-        """Run it on the session's connection; the rows as named tuples (row.title, row[0])."""
-        connection = db.session.connection()
-        driver = connection.connection.driver_connection
+        """Run it; the rows as named tuples (row.title, row[0]).
+
+        Within the session's transaction (transaction(), or ORM statements earlier in the
+        request) it runs on the session's connection. Otherwise, as for most requests, it
+        borrows a connection from the pool for this one statement (autocommit: nothing is
+        left open on it) without making a Session at all, which costs more Python than the
+        statement: the pool's checkout checks apply all the same.
+        """
+        session = db.session
+        if session.registry.has() and session().in_transaction():
+            connection = session.connection()
+            return self._run(connection.connection.driver_connection, connection.invalidate, params)
         try:
-            with driver.cursor(row_factory=namedtuple_row) as cursor:
+            pooled = db.engine.raw_connection()
+        except psycopg.Error as error:  # no connection to be had: raised as SQLAlchemy's own, as above
+            raise self._error(error, lost=True) from error
+        try:
+            return self._run(pooled.driver_connection, pooled.invalidate, params)
+        finally:
+            pooled.close()
+
+    def _run(self, driver: psycopg.Connection, invalidate, params: dict) -> list:
+        try:
+            with driver.cursor(row_factory=self._row_factory) as cursor:
                 cursor.execute(self.sql, {**self.defaults, **params})
-                return cursor.fetchall() if cursor.description else []
+                return cursor.fetchall() if cursor.pgresult.nfields else []
         except psycopg.Error as error:
             lost = driver.broken or driver.closed
             if lost:  # as SQLAlchemy does: this connection goes, the pool makes a new one
-                connection.invalidate()
-            raise exc.DBAPIError.instance(self.sql, None, error, psycopg.Error, hide_parameters=True,
-                                          connection_invalidated=lost, dialect=DIALECT) from error
+                invalidate()
+            raise self._error(error, lost) from error
+
+    def _error(self, error: psycopg.Error, lost: bool) -> exc.DBAPIError:
+        return exc.DBAPIError.instance(self.sql, None, error, psycopg.Error, hide_parameters=True,
+                                       connection_invalidated=lost, dialect=DIALECT)
 
     def first(self, **params: Any):
         rows = self.rows(**params)
