@@ -21,10 +21,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.widgets import DateInput, EmailInput, HiddenInput, NumberInput
+from wtforms.widgets import DateInput, EmailInput, HiddenInput, NumberInput, TimeInput
 
 from .models import COLORS, PRIORITIES
 from .services import timezones
+from .services.scheduling import describe
 
 _TAG_SEPARATORS = re.compile(r"[\s,]+")
 
@@ -81,6 +82,8 @@ class TaskForm(PageForm):
     title = StringField("Title", render_kw={"maxlength": 255, "autocomplete": "off", "required": True})
     description = TextAreaField("Description", render_kw={"rows": 3, "maxlength": 10000})
     due_date = StringField("Due date", widget=DateInput())
+    due_time = StringField("Time", widget=TimeInput())
+    recurrence = StringField("Repeats", render_kw={"autocomplete": "off", "placeholder": "every monday"})
     priority = SelectField("Priority", choices=_choices({p: p.capitalize() for p in PRIORITIES}), default="none",
                            validate_choice=False)
     tags = StringField("Tags", render_kw={"autocomplete": "off", "placeholder": "work, home"})
@@ -96,6 +99,8 @@ class TaskForm(PageForm):
             "title": self.title.data or "",
             "description": self.description.data or None,
             "due_date": self.due_date.data or None,
+            "due_time": self.due_time.data or None,
+            "recurrence": {"text": self.recurrence.data.strip()} if (self.recurrence.data or "").strip() else None,
             "priority": self.priority.data,
             "tags": [tag for tag in tags if tag],
             "project_id": self.project_id.data or None,
@@ -107,6 +112,8 @@ class TaskForm(PageForm):
         self.title.data = task.title
         self.description.data = task.description or ""
         self.due_date.data = task.due_date.isoformat() if task.due_date else ""
+        self.due_time.data = task.due_time or ""
+        self.recurrence.data = describe(task.recurrence_rule, task.recurrence_mode) if task.recurrence_rule else ""
         self.priority.data = task.priority
         self.tags.data = ", ".join(task.tags)
 
@@ -114,12 +121,18 @@ class TaskForm(PageForm):
 class EditTaskForm(TaskForm):
     completed = BooleanField("Done")
     version = IntegerField(widget=HiddenInput())
+    # The repeat text as the page showed it: unchanged, the schedule is left as it is
+    # (sent again, it would start afresh from the due date).
+    recurrence_shown = HiddenField()
     # The user's projects are the choices (set by the page); moving a subtask to another
     # project makes it a root task there.
     project_id = SelectField("Project", choices=[], validate_choice=False)
 
     def values(self) -> dict:
         values = {**super().values(), "completed": self.completed.data}
+        if (self.recurrence.data or "").strip() == (self.recurrence_shown.data or "").strip() and \
+                (self.recurrence.data or "").strip():
+            del values["recurrence"]
         del values["parent_id"]  # the edit page moves between projects; subtasks are added on the project page
         if values["project_id"] is None:  # no choice sent: it stays where it is
             del values["project_id"]
@@ -127,6 +140,7 @@ class EditTaskForm(TaskForm):
 
     def fill(self, task) -> None:
         super().fill(task)
+        self.recurrence_shown.data = self.recurrence.data
         self.completed.data = task.completed
         self.version.data = task.version
         self.project_id.data = str(task.project_id)

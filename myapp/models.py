@@ -7,7 +7,7 @@ version, completed_at, search_vector, priority_rank) are fetched back with RETUR
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     CheckConstraint,
@@ -35,6 +35,10 @@ COLORS = ("grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", 
 TOKEN_SCOPES = ("read", "write")
 
 TIMESTAMPTZ = DateTime(timezone=True)
+# The due sort's key: due date and time as one timestamp; a day without a time sorts just
+# before that day's first minute (its tasks before the day's timed ones), no date last.
+DUE_KEY = ("coalesce(due_date + due_time, due_date - '00:00:00.000001'::interval, "
+           "'infinity'::timestamp without time zone)")
 
 
 def _sql_characters(characters: str) -> str:
@@ -148,6 +152,12 @@ class Task(db.Model):
     completed: Mapped[bool] = mapped_column(server_default=text("false"))
     completed_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)  # set by trigger
     due_date: Mapped[date | None]
+    due_time: Mapped[time | None]  # only with a due date; read in the owner's time zone
+    # A recurring task: an RRULE of the subset (services/recurrence.py), the series' first
+    # date, and "due" or "completion". All three or none.
+    recurrence_rule: Mapped[str | None] = mapped_column(Text)
+    recurrence_anchor: Mapped[date | None]
+    recurrence_mode: Mapped[str | None] = mapped_column(Text)
     priority: Mapped[str] = mapped_column(Text, server_default=text("'none'"))
     # high=3 ... none=0, so "priority" sorts with one index, high first.
     priority_rank: Mapped[int] = mapped_column(SmallInteger, Computed(
@@ -166,6 +176,12 @@ class Task(db.Model):
         CheckConstraint("char_length(description) <= 10000", name="description_length"),
         CheckConstraint("priority IN ('none', 'low', 'medium', 'high')", name="priority_valid"),
         CheckConstraint("cardinality(tags) <= 10", name="tags_count"),
+        CheckConstraint("due_time IS NULL OR due_date IS NOT NULL", name="due_time_needs_date"),
+        CheckConstraint("(recurrence_rule IS NULL) = (recurrence_anchor IS NULL) "
+                        "AND (recurrence_rule IS NULL) = (recurrence_mode IS NULL)", name="recurrence_whole"),
+        CheckConstraint("recurrence_rule IS NULL OR due_date IS NOT NULL", name="recurrence_needs_date"),
+        CheckConstraint("recurrence_mode IN ('due', 'completion')", name="recurrence_mode_valid"),
+        CheckConstraint("char_length(recurrence_rule) <= 300", name="recurrence_rule_length"),
         # The database itself keeps tasks in their owner's projects and under their owner's
         # tasks; a subtree follows its root to another project (ON UPDATE CASCADE).
         UniqueConstraint("id", "project_id", "user_id"),
@@ -178,11 +194,27 @@ class Task(db.Model):
         Index("ix_tasks_user_created", "user_id", "created_at", "id"),
         Index("ix_tasks_user_completed_created", "user_id", "completed", "created_at", "id"),
         Index("ix_tasks_user_priority", "user_id", "priority_rank", "created_at", "id"),
-        Index("ix_tasks_user_due", "user_id", text("coalesce(due_date, 'infinity'::date)"), "created_at", "id"),
+        Index("ix_tasks_user_due", "user_id", text(DUE_KEY), "created_at", "id"),
         Index("ix_tasks_user_title", "user_id", text("lower(title)"), "id"),
         Index("ix_tasks_tags", "tags", postgresql_using="gin"),
         Index("ix_tasks_search", "search_vector", postgresql_using="gin"),
     )
+
+
+class TaskCompletion(db.Model):
+    """One completed occurrence of a recurring task: when, which due date, and the anchor
+    the task had before (what "Undo" restores)."""
+
+    __tablename__ = "task_completions"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    task_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("tasks.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = _owner()
+    due_date: Mapped[date]
+    anchor: Mapped[date]
+    completed_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (Index("ix_task_completions_task", "task_id", "completed_at"),)
 
 
 class TagCount(db.Model):

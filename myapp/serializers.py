@@ -9,15 +9,20 @@ tasks is then a dict per row and nothing more.
 from __future__ import annotations
 
 from .services.projects import PROJECT_COLUMNS
+from .services.scheduling import describe
 from .services.tasks import TASK_COLUMNS
 
 TASK_FIELDS = tuple(column.name for column in TASK_COLUMNS)
+_RECURRENCE = ("recurrence_rule", "recurrence_mode", "recurrence_anchor")
 PROJECT_FIELDS = tuple(column.name for column in PROJECT_COLUMNS)
 
 
 def task_to_json(task) -> dict:
     """A task row (services.tasks.TASK_COLUMNS first, in that order) as its JSON object."""
-    return dict(zip(TASK_FIELDS, task, strict=False))  # a list's rows carry their cursor keys after
+    data = dict(zip(TASK_FIELDS, task, strict=False))  # a list's rows carry their cursor keys after
+    rule, mode, _ = (data.pop(name) for name in _RECURRENCE)
+    data["recurrence"] = {"rule": rule, "mode": mode, "text": describe(rule, mode)} if rule else None
+    return data
 
 
 def task_etag(task) -> str:

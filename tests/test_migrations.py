@@ -9,6 +9,8 @@ import sys
 import psycopg
 import pytest
 
+from myapp.models import DUE_KEY
+
 from conftest import ROOT, libpq
 
 # Everything the schema is made of, as PostgreSQL's catalogue describes it.
@@ -73,7 +75,7 @@ def test_upgrade_builds_the_whole_schema_on_an_empty_database(empty_database):
     ok(flask(empty_database, "db", "upgrade"))
     listing = schema(empty_database)
     for table in ("users", "projects", "tasks", "tag_counts", "api_tokens", "idempotency_keys",
-                  "alembic_version"):
+                  "task_completions", "alembic_version"):
         assert f"table {table}" in listing
     triggers = " ".join(line for line in listing if line.startswith("trigger "))
     for trigger in ("users_set_updated_at", "tasks_before_update", "tasks_counts_insert",
@@ -83,7 +85,8 @@ def test_upgrade_builds_the_whole_schema_on_an_empty_database(empty_database):
     indexes = " ".join(line for line in listing if line.startswith("index "))
     for index in ("ix_tasks_user_created", "ix_tasks_user_due", "ix_tasks_user_priority", "ix_tasks_user_title",
                   "ix_tasks_tags", "ix_tasks_search", "uq_users_email_lower", "ix_tasks_parent",
-                  "ix_tasks_project_created", "uq_projects_user_name", "uq_projects_user_inbox"):
+                  "ix_tasks_project_created", "uq_projects_user_name", "uq_projects_user_inbox",
+                  "ix_task_completions_task"):
         assert index in indexes
     assert not [line for line in listing if line.startswith("extension ")], "the schema must use core PostgreSQL only"
 
@@ -93,13 +96,14 @@ def test_the_foreign_keys_delete_a_users_rows_with_the_user(migrated_database):
                     "SELECT conrelid::regclass::text, confdeltype FROM pg_constraint "
                     "WHERE contype = 'f' AND confrelid = 'users'::regclass")
     assert {table for table, _ in rules} == {"tasks", "projects", "tag_counts", "api_tokens", "idempotency_keys",
-                                             "sign_ins"}
+                                             "sign_ins", "task_completions"}
     assert {rule for _, rule in rules} == {"c"}  # ON DELETE CASCADE
 
 
 FIRST_REVISION = "65d3a1b86e5c"
 SIGN_INS_REVISION = "2fa59d9ebef4"
 TITLES_REVISION = "6063131dcbc8"
+PROJECTS_REVISION = "b7e2c41f9a30"
 
 
 def test_upgrading_a_database_with_data_keeps_every_task_and_points_idempotency_keys_at_their_tasks(empty_database):
@@ -192,6 +196,33 @@ def test_upgrading_a_database_with_data_puts_every_task_in_its_owners_new_inbox(
     run_sql(empty_database, "INSERT INTO tasks (user_id, title, completed) VALUES (%s, 'after', true)", ann)
     assert run_sql(empty_database, "SELECT active, completed FROM task_counts WHERE user_id = %s", ann) == \
         [(counts[ann][0], counts[ann][1] + 1)]  # the previous revision's trigger keeps them again
+    ok(flask(empty_database, "db", "upgrade"))
+
+
+def test_upgrading_a_database_with_data_keeps_every_task_and_sorts_by_due_date_and_time(empty_database):
+    ok(flask(empty_database, "db", "upgrade", PROJECTS_REVISION))
+    ann = run_sql(empty_database, "INSERT INTO users (email, password_hash) VALUES ('ann@example.com', 'x') "
+                                  "RETURNING id")[0][0]
+    run_sql(empty_database, "INSERT INTO tasks (user_id, title, due_date, tags, completed) VALUES "
+                            "(%s, 'Later', '2026-12-24', '{home}', false), (%s, 'None', NULL, '{}', false), "
+                            "(%s, 'Sooner', '2026-12-01', '{}', true)", ann, ann, ann)
+    fields = "id, user_id, project_id, title, due_date, tags, completed, completed_at, version, created_at, updated_at"
+    before = run_sql(empty_database, f"SELECT {fields} FROM tasks ORDER BY title")
+
+    ok(flask(empty_database, "db", "upgrade"))
+    assert run_sql(empty_database, f"SELECT {fields} FROM tasks ORDER BY title") == before
+    assert run_sql(empty_database, "SELECT count(*) FROM tasks WHERE due_time IS NOT NULL "
+                                   "OR recurrence_rule IS NOT NULL") == [(0,)]
+    run_sql(empty_database, "INSERT INTO tasks (user_id, title, due_date, due_time) VALUES "
+                            "(%s, 'Later, at nine', '2026-12-24', '09:00')", ann)
+    by_due = f"SELECT title FROM tasks ORDER BY {DUE_KEY}, created_at, id"
+    assert [row[0] for row in run_sql(empty_database, by_due)] == ["Sooner", "Later", "Later, at nine", "None"]
+    with pytest.raises(psycopg.errors.CheckViolation):  # a time needs a date
+        run_sql(empty_database, "INSERT INTO tasks (user_id, title, due_time) VALUES (%s, 'x', '09:00')", ann)
+
+    ok(flask(empty_database, "db", "downgrade", PROJECTS_REVISION))
+    assert run_sql(empty_database, f"SELECT {fields} FROM tasks WHERE title <> 'Later, at nine' "
+                                   "ORDER BY title") == before
     ok(flask(empty_database, "db", "upgrade"))
 
 

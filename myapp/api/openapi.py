@@ -15,9 +15,11 @@ from pydantic.json_schema import models_json_schema
 from ..models import COLORS, PRIORITIES, TOKEN_SCOPES
 from ..services.idempotency import KEY_LIFETIME
 from ..services.projects import MAX_PROJECTS
+from ..services.tasks import COMPLETIONS_MAX
 from ..services.validation import (
     PROJECT_NAME_MAX,
     TAG_MAX,
+    TIME_PATTERN,
     ProjectCreate,
     ProjectUpdate,
     TaskCreate,
@@ -50,6 +52,16 @@ completes its open subtasks; reopening a subtask reopens its completed ancestors
 deletes its subtasks; deleting a project deletes its tasks, unless `move_to` names a project to
 move them to. A `project_id` or `parent_id` that is not mine is a 422 naming that field. At most
 {MAX_PROJECTS} projects.
+
+**Due times and recurrence.** `due_time` (`HH:MM`) is read in my time zone and needs a `due_date`.
+`recurrence` is `{{"rule", "mode", "text"}}` or null; on write, send `rule` (an RFC 5545 RRULE: FREQ
+DAILY/WEEKLY/MONTHLY/YEARLY, INTERVAL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, COUNT or UNTIL) or
+`text` (an English phrase: `every monday`, `every 3rd friday`, `every! 2 weeks`, `after 3 days`,
+... `until 2027-06-30`, `for 10 times`), and optionally `mode` (`due`: the next date follows the
+schedule; `completion`: counted from the day it is done; `every!` and `after` mean `completion`).
+A recurrence without a due date starts today; the due date becomes the schedule's first date on or
+after it. Completing a recurring task (toggle, or PATCH `completed: true`) records the completion
+and moves the due date on (reopening its subtasks); at the end of the series it completes for good.
 
 **Conditional requests.** Task and project responses carry a strong `ETag`: the version and the
 counts the representation shows (a task's `"12.3.5"`: version, subtasks, completed subtasks; a
@@ -96,6 +108,9 @@ RESPONSE_SCHEMAS = {
         "completed": {"type": "boolean"},
         "completed_at": _nullable(TIMESTAMP),
         "due_date": _nullable({"type": "string", "format": "date"}),
+        "due_time": _nullable({"type": "string", "pattern": TIME_PATTERN}) | {
+            "description": "HH:MM in my time zone; only with a due date"},
+        "recurrence": _nullable(_ref("Schedule")),
         "priority": {"enum": list(PRIORITIES)},
         "tags": {"type": "array", "items": {"type": "string", "pattern": f"^[a-z0-9_-]{{1,{TAG_MAX}}}$"},
                  "maxItems": 10, "uniqueItems": True},
@@ -105,6 +120,16 @@ RESPONSE_SCHEMAS = {
         "subtask_count": {"type": "integer", "minimum": 0, "description": "Direct subtasks"},
         "subtask_completed_count": {"type": "integer", "minimum": 0, "description": "Direct subtasks completed"},
     }),
+    "Schedule": _object({
+        "rule": {"type": "string", "description": "RFC 5545 RRULE (a COUNT is kept as UNTIL, its last date)"},
+        "mode": {"enum": ["due", "completion"]},
+        "text": {"type": "string", "description": "The rule in English"},
+    }, description="How a task repeats"),
+    "Completions": _object({"items": {"type": "array", "maxItems": COMPLETIONS_MAX, "items": _object({
+        "completed_at": TIMESTAMP, "due_date": {"type": "string", "format": "date"}})}},
+        description=f"The task's recorded completions, newest first (the latest {COMPLETIONS_MAX})"),
+    "Occurrences": _object({"items": {"type": "array", "maxItems": 50, "items": {"type": "string", "format": "date"}}},
+                           description="The task's due date, then the next dates of its schedule"),
     "Project": _object({
         "id": UUID,
         "name": {"type": "string", "minLength": 1, "maxLength": PROJECT_NAME_MAX},
@@ -281,7 +306,9 @@ def _task_links() -> dict:
     by_id = {"task_id": "$response.body#/id"}
     return {name: {"operationId": operation_id, "parameters": by_id}
             for name, operation_id in (("GetTask", "getTask"), ("UpdateTask", "updateTask"),
-                                       ("DeleteTask", "deleteTask"), ("ToggleTask", "toggleTask"))}
+                                       ("DeleteTask", "deleteTask"), ("ToggleTask", "toggleTask"),
+                                       ("SkipTask", "skipTask"), ("ListCompletions", "listCompletions"),
+                                       ("ListOccurrences", "listOccurrences"))}
 
 
 @cache
@@ -302,7 +329,8 @@ def document() -> dict:
             "post": _operation("createTask", "Create a task", {"201": created},
                                (*WRITE_ERRORS, *BODY_ERRORS, "409", "410"),
                                _parameters("IdempotencyKey", "CsrfToken"), body="TaskCreate",
-                               example={"title": "Buy milk", "tags": ["home"], "due_date": "2026-12-24"}),
+                               example={"title": "Water the plants", "tags": ["home"], "due_date": "2026-12-24",
+                                        "recurrence": {"text": "every 3 days"}}),
         },
         "/tasks/{task_id}": {
             "get": _operation("getTask", "One of my tasks", {"200": task_ok, "304": _ok(
@@ -316,8 +344,26 @@ def document() -> dict:
                                  (*WRITE_ERRORS, *CONDITIONAL_ERRORS), _parameters("TaskId", "IfMatch", "CsrfToken")),
         },
         "/tasks/{task_id}/toggle": {
-            "post": _operation("toggleTask", "Flip completed", {"200": task_ok}, (*WRITE_ERRORS, *CONDITIONAL_ERRORS),
+            "post": _operation("toggleTask", "Flip completed (an open recurring task moves to its next date)",
+                               {"200": task_ok}, (*WRITE_ERRORS, *CONDITIONAL_ERRORS),
                                _parameters("TaskId", "IfMatch", "CsrfToken")),
+        },
+        "/tasks/{task_id}/skip": {
+            "post": _operation("skipTask", "Move a recurring task to its next date without recording a completion "
+                               "(422 for a task that does not repeat)", {"200": task_ok},
+                               (*WRITE_ERRORS, *CONDITIONAL_ERRORS, "422"), _parameters("TaskId", "IfMatch", "CsrfToken")),
+        },
+        "/tasks/{task_id}/completions": {
+            "get": _operation("listCompletions", "The recorded completions of a recurring task",
+                              {"200": _ok("Its completions", "Completions")}, (*READ_ERRORS, "404", "422"),
+                              _parameters("TaskId")),
+        },
+        "/tasks/{task_id}/occurrences": {
+            "get": _operation("listOccurrences", "A task's due date and its schedule's next dates",
+                              {"200": _ok("Its dates", "Occurrences")}, (*READ_ERRORS, "404", "422"),
+                              [*_parameters("TaskId"), {"name": "limit", "in": "query", "required": False,
+                                                        "schema": {"type": "integer", "minimum": 1, "maximum": 50,
+                                                                   "default": 5}}]),
         },
         "/projects": {
             "get": _operation("listProjects", "All my projects, in my order",

@@ -53,8 +53,8 @@ def create_task():
     data = json_body()
     key = idempotency_key()
     if key is None:
-        return _task_response(tasks.create_task(g.api_user.id, data), 201)
-    created = idempotency.create_task_once(g.api_user.id, key, data)
+        return _task_response(tasks.create_task(g.api_user.id, data, g.api_user.timezone), 201)
+    created = idempotency.create_task_once(g.api_user.id, key, data, g.api_user.timezone)
     response = _task_response(created.task, 201)
     response.headers["Idempotent-Replayed"] = "true" if created.replayed else "false"
     return response
@@ -68,7 +68,7 @@ def get_task(task_id: str):
 
 @bp.patch("/tasks/<task_id>")
 def update_task(task_id: str):
-    task = tasks.update_task(g.api_user.id, task_id, json_body(), expected_version())
+    task = tasks.update_task(g.api_user.id, task_id, json_body(), expected_version(), g.api_user.timezone)
     return _task_response(task)
 
 
@@ -80,8 +80,36 @@ def delete_task(task_id: str):
 
 @bp.post("/tasks/<task_id>/toggle")
 def toggle_task(task_id: str):
-    task = tasks.toggle_task(g.api_user.id, task_id, expected_version())
+    task = tasks.toggle_task(g.api_user.id, task_id, expected_version(), g.api_user.timezone)
     return _task_response(task)
+
+
+@bp.post("/tasks/<task_id>/skip")
+def skip_task(task_id: str):
+    task = tasks.skip_occurrence(g.api_user.id, task_id, expected_version(), g.api_user.timezone)
+    return _task_response(task)
+
+
+def _only(params: dict, *names: str) -> dict:
+    unknown = {name: "Unknown parameter." for name in params if name not in names}
+    if unknown:
+        raise ValidationError(details=unknown)
+    return params
+
+
+@bp.get("/tasks/<task_id>/completions")
+def list_completions(task_id: str):
+    _only(query_params())
+    return {"items": [{"completed_at": row.completed_at, "due_date": row.due_date}
+                      for row in tasks.list_completions(g.api_user.id, task_id)]}
+
+
+@bp.get("/tasks/<task_id>/occurrences")
+def list_occurrences(task_id: str):
+    limit = _only(query_params(), "limit").get("limit", "5")
+    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit[:3]) <= 50 and len(limit) <= 2):
+        raise ValidationError(details={"limit": "Use a whole number from 1 to 50."})
+    return {"items": tasks.list_occurrences(g.api_user.id, task_id, int(limit))}
 
 
 @bp.get("/projects")
@@ -107,10 +135,7 @@ def update_project(project_id: str):
 
 @bp.delete("/projects/<project_id>")
 def delete_project(project_id: str):
-    params = query_params()
-    unknown = {name: "Unknown parameter." for name in params if name != "move_to"}
-    if unknown:
-        raise ValidationError(details=unknown)
+    params = _only(query_params(), "move_to")
     projects.delete_project(g.api_user.id, project_id, params.get("move_to"), expected_version())
     return "", 204
 

@@ -5,31 +5,39 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint
 
+from ..services.scheduling import describe
 from ..services.signins import describe_device
 from ..services.timezones import zone
 
 
-def due_state(task, today: date) -> str | None:
-    """'overdue' or 'today' for an open task that needs attention now, else None."""
+def due_state(task, now: datetime) -> str | None:
+    """'overdue' or 'today' for an open task that needs attention now, else None. `now` is
+    the user's wall clock: a task due today at a time is overdue once that time has passed."""
     if task.completed or task.due_date is None:
         return None
-    if task.due_date < today:
+    today = now.date()
+    if task.due_date < today or (task.due_date == today and task.due_time and task.due_time < f"{now:%H:%M}"):
         return "overdue"
     return "today" if task.due_date == today else None
 
 
 def friendly_date(day: date, today: date) -> str:
+    """'Today', 'Tomorrow', 'Yesterday', a weekday name within the coming week, then the date."""
     names = {today: "Today", today + timedelta(days=1): "Tomorrow", today - timedelta(days=1): "Yesterday"}
     if day in names:
         return names[day]
+    if today < day < today + timedelta(days=7):
+        return f"{day:%A}"
     return f"{day.day} {day:%b}" if day.year == today.year else f"{day.day} {day:%b %Y}"
 
 
-def due_label(task, today: date) -> str:
-    """'Due tomorrow', 'Due 3 Dec', 'Overdue · yesterday'."""
-    day = friendly_date(task.due_date, today)
+def due_label(task, now: datetime) -> str:
+    """'Due tomorrow', 'Due Friday 09:30', 'Due 3 Dec', 'Overdue · yesterday'."""
+    day = friendly_date(task.due_date, now.date())
     when = day.lower() if day in ("Today", "Tomorrow", "Yesterday") else day
-    return f"Overdue · {when}" if due_state(task, today) == "overdue" else f"Due {when}"
+    if task.due_time:
+        when = f"{when} {task.due_time}"
+    return f"Overdue · {when}" if due_state(task, now) == "overdue" else f"Due {when}"
 
 
 def local_time(moment: datetime | None, tz: str) -> str:
@@ -44,4 +52,5 @@ def register(bp: Blueprint) -> None:
     bp.add_app_template_global(due_state)
     bp.add_app_template_global(due_label)
     bp.add_app_template_global(friendly_date)
+    bp.add_app_template_global(describe, "describe_recurrence")
     bp.add_app_template_filter(local_time)

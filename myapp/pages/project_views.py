@@ -14,7 +14,6 @@ from flask_login import current_user, login_required
 from ..errors import Conflict, ValidationError
 from ..forms import ProjectForm, TaskForm, show_errors
 from ..services import projects, tasks
-from ..services.timezones import today_in
 from .blueprint import bp
 from .task_views import PAGE_SIZE, RowContext, blank_add_task_form, list_params, return_to, sidebar_links
 
@@ -38,7 +37,7 @@ def _project_page(project_id, params: dict[str, str], form: TaskForm | None = No
         here=here, list_url=list_url, max_depth=MAX_DEPTH, add_url=url_for("pages.add_task", project_id=project.id),
         add_task_fields=None if form else blank_add_task_form(),
         sidebar=tasks.sidebar(user.id), links=sidebar_links(),
-        rows=RowContext.for_list(here, today_in(user.timezone)),
+        rows=RowContext.for_list(here, user.timezone),
     ), status
 
 
@@ -64,7 +63,7 @@ def add_task(project_id):
     if not values["parent_id"]:
         values["project_id"] = project_id
     try:
-        task = tasks.create_task(current_user.id, values)
+        task = tasks.create_task(current_user.id, values, current_user.timezone)
     except ValidationError as error:
         if values["parent_id"]:  # a subtask's small box: its error on top of the page
             for message in error.details.values():

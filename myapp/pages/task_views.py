@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -29,11 +29,12 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..errors import Conflict, ValidationError
-from ..forms import EditTaskForm, TaskForm, show_errors
+from ..forms import EditTaskForm, TaskForm, optional_int, show_errors
 from ..security import local_path
-from ..services import projects, tasks
-from ..services.timezones import today_in
+from ..services import projects, scheduling, tasks
+from ..services.timezones import now_in
 from .blueprint import bp
+from .display import friendly_date
 
 PAGE_SIZE = 20
 DATED_VIEWS = ("today", "upcoming")
@@ -69,14 +70,18 @@ class RowContext:
     return_query: str  # the same, as the query string of the edit and delete links
     tasks_url: str  # "/tasks/": a task's URLs are this, its id and the action
     tag_url: str  # "/?tag=": the list of a tag is this and the tag
-    today: date
+    now: datetime  # the user's wall clock (due dates and times are read in it)
     icons: dict[str, Markup]
 
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
     @classmethod
-    def for_list(cls, return_to: str, today: date) -> RowContext:
+    def for_list(cls, return_to: str, tz: str) -> RowContext:
         return cls(csrf=generate_csrf(), return_to=return_to, return_query=urlencode({"return_to": return_to}),
                    tasks_url=url_for("pages.index") + "tasks/", tag_url=url_for("pages.index", tag=""),
-                   today=today, icons=row_icons())
+                   now=now_in(tz), icons=row_icons())
 
 
 # Markup that is the same on every page, rendered by its macro once per process (and
@@ -86,7 +91,7 @@ class RowContext:
 def _icons(_environment_id: int) -> dict[str, Markup]:
     icon = get_template_attribute("macros.html", "icon")
     return {name: icon(name, "check-icon" if name == "check" else "chip-icon")
-            for name in ("check", "calendar", "flag")}
+            for name in ("check", "calendar", "flag", "repeat")}
 
 
 def row_icons() -> dict[str, Markup]:
@@ -110,7 +115,7 @@ def sidebar_links() -> dict[str, str]:
 def render_row(task) -> str:
     """One row alone, as the list shows it (for the script's in-place updates)."""
     row = get_template_attribute("pages/_task.html", "task_row")
-    return row(task, RowContext.for_list(return_to(), today_in(current_user.timezone)))
+    return row(task, RowContext.for_list(return_to(), current_user.timezone))
 
 
 def _task_list(params: dict[str, str], form: TaskForm | None = None, status: int = 200):
@@ -130,7 +135,7 @@ def _task_list(params: dict[str, str], form: TaskForm | None = None, status: int
         by_day=params.get("status") == "upcoming" and sort == "due",
         add_task_fields=None if form else blank_add_task_form(),
         sidebar=tasks.sidebar(user.id), links=sidebar_links(),
-        rows=RowContext.for_list(here, today_in(user.timezone)),
+        rows=RowContext.for_list(here, user.timezone),
     ), status
 
 
@@ -153,13 +158,34 @@ def index():
 def create():
     form = TaskForm()
     try:
-        task = tasks.create_task(current_user.id, form.values())
+        task = tasks.create_task(current_user.id, form.values(), current_user.timezone)
     except ValidationError as error:
         show_errors(form, error.details)
         params = list_params(dict(parse_qsl(urlsplit(return_to()).query)))
         return _task_list(params, form, status=422)
     flash(f"Added “{task.title}”.", "success")
     return redirect(return_to())
+
+
+def _occurrence() -> date | None:
+    """The due date a recurring task's form completes (None when it does not say)."""
+    try:
+        return date.fromisoformat(request.form.get("occurrence", ""))
+    except ValueError:
+        return None
+
+
+def _day(day: date) -> str:
+    """A date as a sentence says it: 'today', 'Friday', '3 Dec'."""
+    name = friendly_date(day, now_in(current_user.timezone).date())
+    return name.lower() if name in ("Today", "Tomorrow", "Yesterday") else name
+
+
+def _moved_on(task, done_due: date | None) -> str:
+    """What the page says when a recurring task moved to its next date."""
+    if done_due is None:
+        return f"“{task.title}” skipped to {_day(task.due_date)}."
+    return f"“{task.title}” done for {_day(done_due)}; next due {_day(task.due_date)}."
 
 
 @bp.post("/tasks/<task_id>/toggle")
@@ -169,14 +195,51 @@ def toggle(task_id):
     wanted = request.form.get("completed")
     if wanted not in ("true", "false", None):
         abort(400, "This form asks for an unknown state. Reload the page and try again.")
+    zone, occurrence = current_user.timezone, _occurrence()
     if wanted is None:  # a page from before the form said so
-        task = tasks.toggle_task(current_user.id, task_id)
+        task = tasks.toggle_task(current_user.id, task_id, tz=zone, occurrence=occurrence)
     else:
-        task = tasks.set_completed(current_user.id, task_id, wanted == "true")
-    message = f"“{task.title}” is done." if task.completed else f"“{task.title}” is open again."
+        task = tasks.set_completed(current_user.id, task_id, wanted == "true", zone, occurrence)
+    undo = None
+    if task.recurrence_rule and not task.completed and occurrence and task.due_date != occurrence:
+        message = _moved_on(task, occurrence)
+        undo = {"task_id": str(task.id), "version": task.version}
+    else:
+        message = f"“{task.title}” is done." if task.completed else f"“{task.title}” is open again."
     if wants_json():
-        return jsonify(message=message, completed=task.completed, html=render_row(task), counts=_counts())
-    flash(message, "success")
+        return jsonify(message=message, completed=task.completed, html=render_row(task), counts=_counts(), undo=undo)
+    if undo:  # the flash carries the Undo form's values (templates/base.html)
+        flash(f"{undo['task_id']} {undo['version']} {message}", "undo")
+    else:
+        flash(message, "success")
+    return redirect(return_to())
+
+
+@bp.post("/tasks/<task_id>/undo")
+@login_required
+def undo(task_id):
+    """Undo the latest completion of a recurring task, if nothing changed it since."""
+    try:
+        task = tasks.undo_completion(current_user.id, task_id, optional_int(request.form.get("version")))
+    except ValidationError:
+        abort(400, NO_VERSION)
+    except Conflict:
+        flash("The task has changed since it was done, so it was not undone.", "error")
+        return redirect(return_to())
+    flash(f"“{task.title}” is due {_day(task.due_date)} again.", "success")
+    return redirect(return_to())
+
+
+@bp.post("/tasks/<task_id>/skip")
+@login_required
+def skip(task_id):
+    try:
+        task = tasks.skip_occurrence(current_user.id, task_id, tz=current_user.timezone, occurrence=_occurrence())
+    except ValidationError as error:
+        for message in error.details.values():
+            flash(message, "error")
+        return redirect(return_to())
+    flash(_moved_on(task, None), "success")
     return redirect(return_to())
 
 
@@ -189,23 +252,27 @@ def edit(task_id):
     form = EditTaskForm()
     form.return_to.data = return_to()
     form.offer_projects(projects.list_projects(current_user.id))
+    task = tasks.get_task(current_user.id, task_id)
+    schedule = {"next": scheduling.occurrences(task, 5)} if task.recurrence_rule else None
     if request.method == "GET":
-        form.fill(tasks.get_task(current_user.id, task_id))
-        return render_template("pages/edit.html", form=form, task_id=task_id)
+        form.fill(task)
+        return render_template("pages/edit.html", form=form, task_id=task_id, schedule=schedule)
     if form.version.data is None:
         abort(400, NO_VERSION)
     try:
-        task = tasks.update_task(current_user.id, task_id, form.values(), expected_version=form.version.data)
+        task = tasks.update_task(current_user.id, task_id, form.values(), expected_version=form.version.data,
+                                 tz=current_user.timezone)
     except ValidationError as error:
         if "version" in error.details:  # the hidden field, altered: as good as missing
             abort(400, NO_VERSION)
         show_errors(form, error.details)
-        return render_template("pages/edit.html", form=form, task_id=task_id), 422
+        return render_template("pages/edit.html", form=form, task_id=task_id, schedule=schedule), 422
     except Conflict as conflict:
         # Keep what the user typed, show what the task holds now, and let a second
         # save (with the current version) replace it knowingly.
         form.version.data = conflict.current.version
-        return render_template("pages/edit.html", form=form, task_id=task_id, current=conflict.current), 409
+        return render_template("pages/edit.html", form=form, task_id=task_id, current=conflict.current,
+                               schedule=schedule), 409
     flash(f"Saved “{task.title}”.", "success")
     return redirect(form.return_to.data)
 

@@ -25,7 +25,7 @@ from ..errors import Gone, IdempotencyKeyReused
 from ..extensions import db
 from ..models import IdempotencyKey, Task
 from .operations import operation
-from .tasks import NEW_TASK_COLUMNS, TASK_COLUMNS, T, placement, placement_error
+from .tasks import NEW_TASK_COLUMNS, TASK_COLUMNS, T, creation_values, placement, placement_error
 from .validation import TaskCreate, parse
 
 # How long a key is remembered (clients retry within minutes; Stripe keeps keys a day).
@@ -54,7 +54,7 @@ def purge_expired(limit: int = PURGE_BATCH):
     return delete(IdempotencyKey).where(tuple_(K.user_id, K.key).in_(expired))
 
 
-def _claim_and_create(user_id: uuid.UUID, key: str, fingerprint: str, values: TaskCreate) -> Row | None:
+def _claim_and_create(user_id: uuid.UUID, key: str, fingerprint: str, values: TaskCreate, tz: str) -> Row | None:
     """The new task, or None if the key is taken (and not expired)."""
     task_id = uuid.uuid4()  # chosen here, so that the key can name the task in the same statement
     claim = pg_insert(IdempotencyKey).values(user_id=user_id, key=key, request_hash=fingerprint, task_id=task_id)
@@ -64,7 +64,7 @@ def _claim_and_create(user_id: uuid.UUID, key: str, fingerprint: str, values: Ta
               "created_at": func.now()},
         where=K.created_at < func.now() - KEY_LIFETIME,  # an expired key is free again
     ).returning(K.task_id).cte("claim")
-    fields = values.model_dump()
+    fields = creation_values(values, tz)
     owner = literal(user_id, T.user_id.type)
     project = placement(owner, literal(fields.pop("project_id"), T.project_id.type),
                         literal(fields["parent_id"], T.parent_id.type))
@@ -86,7 +86,7 @@ def _first_answer(user_id: uuid.UUID, key: str) -> Row | None:
 
 
 @operation("task.create_once")
-def create_task_once(user_id: uuid.UUID, key: str, data: Mapping[str, Any]) -> Created:
+def create_task_once(user_id: uuid.UUID, key: str, data: Mapping[str, Any], tz: str = "UTC") -> Created:
     """Create a task, unless this user's `key` did already: then that task, as it is now.
 
     The same key with a different body raises IdempotencyKeyReused; a key whose task
@@ -95,12 +95,12 @@ def create_task_once(user_id: uuid.UUID, key: str, data: Mapping[str, Any]) -> C
     """
     values = parse(TaskCreate, data)
     fingerprint = _fingerprint(values)
-    task = _claim_and_create(user_id, key, fingerprint, values)
+    task = _claim_and_create(user_id, key, fingerprint, values, tz)
     if task is not None:
         return Created(task, replayed=False)
     first = _first_answer(user_id, key)
     if first is None:  # expired and purged between the two statements: claim it afresh
-        task = _claim_and_create(user_id, key, fingerprint, values)
+        task = _claim_and_create(user_id, key, fingerprint, values, tz)
         if task is not None:
             return Created(task, replayed=False)
         first = _first_answer(user_id, key)

@@ -20,9 +20,12 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
+    Boolean,
     Date,
+    DateTime,
     Integer,
     Text,
+    Time,
     and_,
     any_,
     bindparam,
@@ -46,11 +49,12 @@ from sqlalchemy.engine import Row
 from ..database import rollback
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
-from ..models import Project, TagCount, Task
+from ..models import DUE_KEY, Project, TagCount, Task, TaskCompletion
 from . import cursor as cursors
+from . import scheduling
 from .compiled import Compiled
-from .operations import operation
-from .timezones import today_in
+from .operations import operation, transaction
+from .timezones import now_in, today_in
 from .validation import (
     PROJECT_NOT_FOUND,
     TASK_NOT_FOUND,
@@ -71,8 +75,10 @@ SUBTASK_COUNT = select(func.count()).where(_CHILD.c.parent_id == T.id).correlate
 SUBTASK_COMPLETED_COUNT = select(func.count()).where(_CHILD.c.parent_id == T.id, _CHILD.c.completed) \
     .correlate(Task).scalar_subquery()
 # What a task is to its readers (pages, API, export): every column but the internal ones.
+# due_time comes as "HH:MM" text, as pages and API show it.
 TASK_COLUMNS = (T.id, T.project_id, T.parent_id, T.title, T.description, T.completed, T.completed_at, T.due_date,
-                T.priority, T.tags, T.version, T.created_at, T.updated_at,
+                func.to_char(T.due_time, "HH24:MI").label("due_time"), T.recurrence_rule, T.recurrence_mode,
+                T.recurrence_anchor, T.priority, T.tags, T.version, T.created_at, T.updated_at,
                 SUBTASK_COUNT.label("subtask_count"), SUBTASK_COMPLETED_COUNT.label("subtask_completed_count"))
 # What an INSERT returns: a new task has no subtasks (and RETURNING of an INSERT cannot
 # correlate the counting subqueries).
@@ -89,8 +95,8 @@ _CREATED = ((T.created_at, T.created_at.type), (T.id, T.id.type))
 SORTS: dict[str, tuple[bool, tuple]] = {
     "newest": (True, _CREATED),
     "oldest": (False, _CREATED),
-    # A literal, not a parameter, so that the planner matches the index expression.
-    "due": (False, ((func.coalesce(T.due_date, literal_column("'infinity'::date")), Date()), *_CREATED)),
+    # The index's own expression (models.DUE_KEY), so that the planner uses it.
+    "due": (False, ((literal_column(DUE_KEY, DateTime()), DateTime()), *_CREATED)),
     "priority": (True, ((T.priority_rank, T.priority_rank.type), *_CREATED)),
     "title": (False, ((func.lower(T.title), Text()), (T.id, T.id.type))),
 }
@@ -156,7 +162,8 @@ def placement_error(error: sa_exc.IntegrityError, user_id, project_id=None, pare
 
 # The statements every request runs, compiled once (services.compiled); values by name.
 _OWNED = and_(T.id == bindparam("task"), T.user_id == bindparam("owner"))
-_FIELDS = tuple(name for name in TaskCreate.model_fields if name not in ("project_id", "parent_id"))
+_FIELDS = (*(name for name in TaskCreate.model_fields if name not in ("project_id", "parent_id", "recurrence")),
+           *scheduling.COLUMNS)
 _CREATE = Compiled(insert(Task).values(
     user_id=bindparam("owner"),
     project_id=placement(bindparam("owner"), bindparam("new_project_id", type_=T.project_id.type),
@@ -177,10 +184,14 @@ _TREE_LOCKED = cast(select(func.pg_advisory_xact_lock(func.hashtextextended(
 # entity tag is one of those sent (the API's).
 _ACCEPTED = or_(T.version == any_(bindparam("accepted", type_=ARRAY(Integer))),
                 any_(bindparam("accepted_tags", type_=ARRAY(Text))) == TASK_TAG)
-_TOGGLE = {versioned: Compiled(update(Task).where(_OWNED, _ACCEPTED if versioned else true())
+# Completing a recurring task moves it to its next date instead (complete_occurrence):
+# these statements leave an open recurring task alone.
+_PLAIN_COMPLETION = or_(T.recurrence_rule.is_(None), T.completed)
+_TOGGLE = {versioned: Compiled(update(Task).where(_OWNED, _PLAIN_COMPLETION, _ACCEPTED if versioned else true())
                                .values(completed=~T.completed).returning(*TASK_COLUMNS))
            for versioned in (False, True)}
-_SET_COMPLETED = Compiled(update(Task).where(_OWNED, T.completed != bindparam("done", type_=T.completed.type))
+_SET_COMPLETED = Compiled(update(Task).where(_OWNED, T.completed != bindparam("done", type_=T.completed.type),
+                                             or_(T.recurrence_rule.is_(None), ~bindparam("done", type_=Boolean())))
                           .values(completed=bindparam("done")).returning(*TASK_COLUMNS))
 _DELETE = {versioned: Compiled(delete(Task).where(_OWNED, _ACCEPTED if versioned else true())
                                .returning(T.id))
@@ -220,9 +231,19 @@ def _completed_subtasks_followed(user_id, task: Row) -> Row:
     return task
 
 
+def creation_values(task: TaskCreate, tz: str) -> dict[str, Any]:
+    """The columns of a new task: its fields, with the recurrence as its schedule columns
+    (which may set the due date: the schedule's first)."""
+    values = {**task.model_dump(exclude={"recurrence"}),
+              **scheduling.columns(task.recurrence, task.due_date, task.due_time, today_in(tz))}
+    if values["due_time"] is not None and values["due_date"] is None:
+        raise ValidationError(details=_SCHEDULE_ERRORS["ck_tasks_due_time_needs_date"])
+    return values
+
+
 @operation("task.create")
-def create_task(user_id: uuid.UUID, data: Mapping[str, Any]) -> Row:
-    values = parse(TaskCreate, data).model_dump()
+def create_task(user_id: uuid.UUID, data: Mapping[str, Any], tz: str = "UTC") -> Row:
+    values = creation_values(parse(TaskCreate, data), tz)
     try:
         return _CREATE.first(owner=user_id, **{f"new_{name}": value for name, value in values.items()})
     except sa_exc.IntegrityError as error:
@@ -261,23 +282,95 @@ def _moves(changes: dict) -> dict:
     return moves
 
 
-@operation("task.update")
-def update_task(user_id: uuid.UUID, task_id: Any, data: Mapping[str, Any], expected_version=None) -> Row:
-    changes = parse(TaskUpdate, data).changes()
+_SCHEDULE_ERRORS = {
+    "ck_tasks_due_time_needs_date": {"due_time": "A time needs a due date."},
+    "ck_tasks_recurrence_needs_date": {"due_date": "A recurring task needs a due date (send recurrence: null to "
+                                                   "stop it repeating)."},
+}
+
+
+def _schedule_error(error: sa_exc.IntegrityError) -> ValidationError | None:
+    details = _SCHEDULE_ERRORS.get(getattr(getattr(error.orig, "diag", None), "constraint_name", None))
+    return ValidationError(details=details) if details else None
+
+
+def _schedule_changes(user_id, task_id, update_: TaskUpdate, changes: dict, tz: str) -> None:
+    """The due date, time and recurrence columns a partial update sets.
+
+    A new recurrence starts from the due date sent, else the task's own (read for it),
+    else today. A new due date of a recurring task re-anchors its schedule there. A due
+    date removed takes the time with it."""
+    if "recurrence" in changes:
+        due_date = changes.get("due_date") if "due_date" in changes else None
+        if "due_date" not in changes and update_.recurrence is not None:
+            current = _GET.first(task=_task_uuid(task_id), owner=user_id)
+            if current is None:
+                raise NotFound(TASK_NOT_FOUND)
+            due_date = current.due_date
+        del changes["recurrence"]
+        changes.update(scheduling.columns(update_.recurrence, due_date, None, today_in(tz)))
+    elif changes.get("due_date") is not None:
+        changes["recurrence_anchor"] = case((T.recurrence_rule.is_(None), None), else_=changes["due_date"])
+    if "due_date" in changes and changes["due_date"] is None and "due_time" not in changes:
+        changes["due_time"] = None
+
+
+def _update_fields(user_id, task_id, update_: TaskUpdate, changes: dict, expected, tz: str,
+                   completing: bool) -> Row | None:
+    """The UPDATE of a partial update. Asked to complete the task, it does so only for a task
+    that does not repeat: for an open recurring one it writes nothing and answers None."""
     sent = dict(changes)
+    _schedule_changes(user_id, task_id, update_, changes, tz)
     moves = _moves(changes)
-    expected = versions(expected_version)
     condition = and_(_OWNED, _ACCEPTED) if expected is not None else _OWNED
     if moves:
         condition = and_(_TREE_LOCKED, condition)
+    if completing:
+        condition = and_(condition, _PLAIN_COMPLETION)
     statement = update(Task).where(condition).values(**changes, **moves).returning(*TASK_COLUMNS)
     try:
         task = db.session.execute(statement, _expected(user_id, task_id, expected)).first()
     except sa_exc.IntegrityError as error:
-        raise _placed_error(error, user_id, sent) from None
+        raise (_schedule_error(error) or _placed_error(error, user_id, sent)) from None
     if task is None:
-        _raise_missing_or_stale(user_id, task_id)
+        current = _current(user_id, task_id, expected)
+        if completing and current.recurrence_rule is not None and not current.completed:
+            return None
+        raise Conflict(current)
     return _completed_subtasks_followed(user_id, task)
+
+
+@operation("task.update")
+def update_task(user_id: uuid.UUID, task_id: Any, data: Mapping[str, Any], expected_version=None,
+                tz: str = "UTC") -> Row:
+    update_ = parse(TaskUpdate, data)
+    changes = update_.changes()
+    expected = versions(expected_version)
+    completing = changes.get("completed") is True
+    task = _update_fields(user_id, task_id, update_, dict(changes), expected, tz, completing)
+    if task is not None:
+        return task
+    # Completing an open recurring task moves it to its next date: its other fields first,
+    # then the occurrence, together.
+    del changes["completed"]
+    with transaction():
+        if changes:
+            _update_fields(user_id, task_id, update_, changes, expected, tz, completing=False)
+        return _complete_occurrence(user_id, task_id, None if changes else expected, tz)
+
+
+def _current(user_id, task_id, expected) -> Row:
+    """The task as it is, after a write that matched nothing: NotFound when it is not the
+    user's, Conflict when its version is not the one expected."""
+    current = _GET.first(task=_task_uuid(task_id), owner=user_id)
+    if current is None:
+        rollback()
+        raise NotFound(TASK_NOT_FOUND)
+    if expected is not None and current.version not in expected.versions and \
+            f"{current.version}.{current.subtask_count}.{current.subtask_completed_count}" not in expected.tags:
+        rollback()
+        raise Conflict(current)
+    return current
 
 
 def _raise_missing_or_stale(user_id, task_id):
@@ -297,20 +390,129 @@ def _by_version(statements: dict, user_id, task_id, expected_version):
     return row
 
 
+# The subtasks, at every level, of some tasks (the user's, by the first step's filter).
+_BELOW = select(_CHILD.c.id).where(_CHILD.c.parent_id == any_(bindparam("roots", type_=ARRAY(T.id.type))),
+                                   _CHILD.c.user_id == bindparam("owner")).cte("below", recursive=True)
+_BELOW = _BELOW.union_all(select(_CHILD.c.id).join(_BELOW, _CHILD.c.parent_id == _BELOW.c.id))
+
+
+# An occurrence of a recurring task done (or skipped): in one statement, the task moves to
+# its next date (or, at the end of the series, completes for good), only if it is still
+# as it was read (its version); the completion is recorded from what was read; its
+# subtasks reopen for the next time. Nothing is written when the version moved on.
+_SEEN = and_(_OWNED, T.version == bindparam("seen", type_=Integer()))
+_MOVED = update(Task).where(_SEEN).values(
+    due_date=func.coalesce(bindparam("next_due", type_=Date()), T.due_date),
+    recurrence_anchor=func.coalesce(bindparam("next_anchor", type_=Date()), T.recurrence_anchor),
+    completed=bindparam("next_due", type_=Date()).is_(None)).returning(*TASK_COLUMNS).cte("moved")
+_RECORDED = insert(TaskCompletion).from_select(
+    ["task_id", "user_id", "due_date", "anchor"],
+    select(_MOVED.c.id, bindparam("owner"), bindparam("done_due", type_=Date()), bindparam("done_anchor", type_=Date()))
+    .where(bindparam("record", type_=Boolean()))).cte("recorded")
+_REOPENED = update(Task).where(T.user_id == bindparam("owner"), T.completed, T.id.in_(select(_BELOW.c.id)),
+                               bindparam("reopen", type_=Boolean()),
+                               select(_MOVED.c.id).exists()).values(completed=False).cte("reopened")
+_COMPLETE_OCCURRENCE = Compiled(select(*(_MOVED.c[column.name] for column in TASK_COLUMNS))
+                                .add_cte(_RECORDED).add_cte(_REOPENED))
+
+
+def _complete_occurrence(user_id, task_id, expected, tz: str, occurrence=None, record: bool = True) -> Row:
+    """Done (or, record=False, skipped) the occurrence of a recurring task that is due now
+    (or the one named: a second submit of the same page form then changes nothing)."""
+    task = _current(user_id, task_id, expected)
+    schedule = scheduling.schedule(task)
+    if schedule is None or task.completed or (occurrence is not None and occurrence != task.due_date):
+        return task  # not (or no longer) an open recurring task, or that occurrence is done
+    following = schedule.next_after_completion(task.due_date, today_in(tz))
+    next_due, next_anchor = following or (None, None)
+    row = _COMPLETE_OCCURRENCE.first(
+        task=task.id, roots=[task.id], owner=user_id, seen=task.version, next_due=next_due, next_anchor=next_anchor,
+        done_due=task.due_date, done_anchor=task.recurrence_anchor, record=record,
+        reopen=record and next_due is not None)
+    if row is None:  # changed meanwhile
+        raise Conflict(_current(user_id, task_id, None))
+    return _GET.first(task=task.id, owner=user_id)  # the counts after the subtasks reopened
+
+
 @operation("task.toggle")
-def toggle_task(user_id: uuid.UUID, task_id: Any, expected_version=None) -> Row:
-    return _completed_subtasks_followed(user_id, _by_version(_TOGGLE, user_id, task_id, expected_version))
+def toggle_task(user_id: uuid.UUID, task_id: Any, expected_version=None, tz: str = "UTC", occurrence=None) -> Row:
+    """Done or not done; an open recurring task moves to its next date (`occurrence`: the
+    due date the caller saw, so that doing it twice moves it once)."""
+    expected = versions(expected_version)
+    row = _TOGGLE[expected is not None].first(**_expected(user_id, task_id, expected))
+    if row is None:
+        return _complete_occurrence(user_id, task_id, expected, tz, occurrence)
+    return _completed_subtasks_followed(user_id, row)
 
 
 @operation("task.set_completed")
-def set_completed(user_id: uuid.UUID, task_id: Any, completed: bool) -> Row:
+def set_completed(user_id: uuid.UUID, task_id: Any, completed: bool, tz: str = "UTC", occurrence=None) -> Row:
     """Mark the task done or not done: asking twice for the same state changes nothing more."""
     if not isinstance(completed, bool):
         raise ValidationError(details={"completed": "Must be true or false."})
     task = _SET_COMPLETED.first(task=_task_uuid(task_id), owner=user_id, done=completed)
-    if task is None:  # already in that state (nothing written), or not the caller's
-        return get_task(user_id, task_id)
+    if task is None:  # already in that state (nothing written), an open recurring task, or not the caller's
+        return _complete_occurrence(user_id, task_id, None, tz, occurrence) if completed \
+            else get_task(user_id, task_id)
     return _completed_subtasks_followed(user_id, task)
+
+
+@operation("task.skip")
+def skip_occurrence(user_id: uuid.UUID, task_id: Any, expected_version=None, tz: str = "UTC",
+                    occurrence=None) -> Row:
+    """Move a recurring task to its next date without recording a completion."""
+    task = _complete_occurrence(user_id, task_id, versions(expected_version), tz, occurrence, record=False)
+    if task.recurrence_rule is None:
+        raise ValidationError(details={"recurrence": "Only a recurring task can be skipped."})
+    return task
+
+
+# Undo: back to the latest completion's due date and anchor, and that record goes; only
+# while the task is as the completion left it (the version the page saw then).
+_LAST = select(TaskCompletion.id, TaskCompletion.due_date, TaskCompletion.anchor).where(
+    TaskCompletion.task_id == bindparam("task"), TaskCompletion.user_id == bindparam("owner")) \
+    .order_by(TaskCompletion.completed_at.desc()).limit(1).cte("last_done")
+_RESTORED = update(Task).where(_SEEN).values(
+    due_date=_LAST.c.due_date, recurrence_anchor=_LAST.c.anchor, completed=False) \
+    .returning(*TASK_COLUMNS, _LAST.c.id.label("completion_id")).cte("restored")
+_UNDO = Compiled(select(*(_RESTORED.c[column.name] for column in TASK_COLUMNS)).add_cte(
+    delete(TaskCompletion).where(TaskCompletion.id.in_(select(_RESTORED.c.completion_id))).cte("forgotten")))
+
+
+@operation("task.undo_completion")
+def undo_completion(user_id: uuid.UUID, task_id: Any, version: Any) -> Row:
+    """Undo the latest completion of a recurring task, if nothing changed the task since
+    (`version`: the task's version right after it). Conflict otherwise."""
+    seen = versions(version)
+    if seen is None or len(seen.versions) != 1:
+        raise ValidationError(details={"version": "Send the task's version after the completion."})
+    row = _UNDO.first(task=_task_uuid(task_id), owner=user_id, seen=seen.versions[0])
+    if row is None:
+        raise Conflict(_current(user_id, task_id, None))
+    return row
+
+
+_COMPLETIONS = Compiled(
+    select(TaskCompletion.completed_at, TaskCompletion.due_date)
+    .select_from(Task.__table__.outerjoin(TaskCompletion, and_(TaskCompletion.task_id == T.id,
+                                                               TaskCompletion.user_id == T.user_id)))
+    .where(_OWNED).order_by(TaskCompletion.completed_at.desc().nulls_last()).limit(bindparam("limit")))
+COMPLETIONS_MAX = 100
+
+
+@operation("task.completions")
+def list_completions(user_id: uuid.UUID, task_id: Any, limit: int = COMPLETIONS_MAX) -> list[Row]:
+    """The task's recorded completions, newest first (at most COMPLETIONS_MAX)."""
+    rows = _COMPLETIONS.rows(task=_task_uuid(task_id), owner=user_id, limit=limit)
+    if not rows:
+        raise NotFound(TASK_NOT_FOUND)
+    return [row for row in rows if row.completed_at is not None]
+
+
+@operation("task.occurrences")
+def list_occurrences(user_id: uuid.UUID, task_id: Any, limit: int = 5) -> list:
+    """The task's due date and the schedule's dates after it."""
+    return scheduling.occurrences(get_task(user_id, task_id), limit)
 
 
 @operation("task.delete")
@@ -319,10 +521,6 @@ def delete_task(user_id: uuid.UUID, task_id: Any, expected_version=None) -> None
     _by_version(_DELETE, user_id, task_id, expected_version)
 
 
-# The subtasks, at every level, of some tasks (the user's, by the first step's filter).
-_BELOW = select(_CHILD.c.id).where(_CHILD.c.parent_id == any_(bindparam("roots", type_=ARRAY(T.id.type))),
-                                   _CHILD.c.user_id == bindparam("owner")).cte("below", recursive=True)
-_BELOW = _BELOW.union_all(select(_CHILD.c.id).join(_BELOW, _CHILD.c.parent_id == _BELOW.c.id))
 _SUBTREE_SIZE = Compiled(select(select(func.count()).select_from(_BELOW).scalar_subquery().label("size"))
                          .where(T.id == any_(bindparam("roots")), T.user_id == bindparam("owner")))
 _DESCENDANTS = Compiled(select(*TASK_COLUMNS).where(T.id.in_(select(_BELOW.c.id)), T.user_id == bindparam("owner"))
@@ -397,7 +595,10 @@ def list_tags(user_id: uuid.UUID) -> list[tuple[str, int]]:
 FILTERS = {
     "active": T.completed.is_(False),
     "completed": T.completed.is_(True),
-    "overdue": and_(T.completed.is_(False), T.due_date < bindparam("today", type_=Date())),
+    # Overdue: a day that has passed, or today's time that has (the user's wall clock).
+    "overdue": and_(T.completed.is_(False), or_(T.due_date < bindparam("today", type_=Date()),
+                                                and_(T.due_date == bindparam("today", type_=Date()),
+                                                     T.due_time < bindparam("now", type_=Time())))),
     # Today: what needs doing by the end of today (overdue included); Upcoming: due from
     # today through the six days after it.
     "due_by_today": and_(T.completed.is_(False), T.due_date <= bindparam("today", type_=Date())),
@@ -431,7 +632,8 @@ def _filter_values(query: TaskQuery, tz: str) -> dict[str, Any]:
     if query.status in ("active", "completed"):
         values[query.status] = None
     elif query.status == "overdue":
-        values.update(overdue=None, today=today_in(tz))
+        now = now_in(tz)
+        values.update(overdue=None, today=now.date(), now=now.time())
     elif query.status == "today":
         values.update(due_by_today=None, today=today_in(tz))
     elif query.status == "upcoming":

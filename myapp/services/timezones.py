@@ -61,6 +61,11 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(UTC)
 
 
-def today_in(name: str) -> date:
-    """Today's date where the user is."""
-    return datetime.now(zone(name)).date()
+def today_in(name: str, at: datetime | None = None) -> date:
+    """Today's date where the user is (or the date there at the moment `at`)."""
+    return (at.astimezone(zone(name)) if at else datetime.now(zone(name))).date()
+
+
+def now_in(name: str) -> datetime:
+    """The wall-clock time where the user is, without its zone (as due dates and times are kept)."""
+    return datetime.now(zone(name)).replace(tzinfo=None)

@@ -10,11 +10,11 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from ..errors import NotFound, ValidationError
 
@@ -43,6 +43,9 @@ TITLE_PATTERN = "^[^\\u0000]*[^\\u0000" + "".join(f"\\u{ord(c):04x}" for c in WH
 TAG_PATTERN = r"^ *[A-Za-z0-9_-]{1,32} *$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _DATE = re.compile(DATE_PATTERN)
+TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_TIME = re.compile(TIME_PATTERN)
+TIME_RULE = "Use a time like 09:30 (HH:MM, 24-hour)."
 TAG_RULE = f"Each tag must be 1 to {TAG_MAX} letters, digits, '-' or '_'."
 LIMIT_RULE = f"Use a whole number from 1 to {LIMIT_MAX}."
 # A project or task that is not the caller's reads exactly as one that does not exist.
@@ -110,6 +113,17 @@ def _date(value: Any) -> Any:
     raise ValueError("Use a date like 2026-12-31 (YYYY-MM-DD).")
 
 
+def _time(value: Any) -> Any:
+    """HH:MM strings (or times) only."""
+    if isinstance(value, str):
+        if not _TIME.match(value):
+            raise ValueError(TIME_RULE)
+        return time.fromisoformat(value)
+    if value is None or type(value) is time:
+        return value
+    raise ValueError(TIME_RULE)
+
+
 def existing_id(value: Any, not_found: str) -> uuid.UUID:
     """The id of a row the caller names in a path: a malformed one is simply a row that
     does not exist (NotFound with this message)."""
@@ -140,6 +154,8 @@ Tag = Annotated[str, Field(pattern=TAG_PATTERN), BeforeValidator(_text), AfterVa
 Tags = Annotated[list[Tag], Field(max_length=TAGS_MAX), AfterValidator(_tags)]
 DueDate = Annotated[date | None, BeforeValidator(_date),
                     Field(json_schema_extra={"format": "date", "pattern": DATE_PATTERN})]
+DueTime = Annotated[time | None, BeforeValidator(_time),
+                    WithJsonSchema({"type": ["string", "null"], "pattern": TIME_PATTERN, "examples": ["09:30"]})]
 Id = Annotated[uuid.UUID, BeforeValidator(_id)]
 ProjectName = Annotated[str, Field(max_length=PROJECT_NAME_MAX, pattern=TITLE_PATTERN),
                         BeforeValidator(_text), AfterValidator(_title)]
@@ -150,10 +166,21 @@ class _Input(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=False)
 
 
+class Recurrence(_Input):
+    """How a task repeats: an RRULE of the subset, or an English phrase; the mode is the
+    phrase's ("every!" and "after" count from completion), else `mode`, else "due"."""
+
+    rule: Annotated[str, Field(max_length=300)] | None = None
+    text: Annotated[str, Field(max_length=200)] | None = None
+    mode: Literal["due", "completion"] | None = None
+
+
 class TaskCreate(_Input):
     title: Title
     description: Description = None
     due_date: DueDate = None
+    due_time: DueTime = None
+    recurrence: Recurrence | None = None
     priority: Priority = "none"
     tags: Tags = []
     completed: bool = False
@@ -185,6 +212,8 @@ class TaskUpdate(_Partial):
     title: Title = None  # type: ignore[assignment]
     description: Description = None
     due_date: DueDate = None
+    due_time: DueTime = None
+    recurrence: Recurrence | None = None  # null: it no longer repeats
     priority: Priority = None  # type: ignore[assignment]
     tags: Tags = None  # type: ignore[assignment]
     completed: bool = None  # type: ignore[assignment]

@@ -189,8 +189,9 @@
 
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    if (form.matches(".task-toggle") && !form.closest(".task[data-tree]")) {
-      // (A task in a tree posts the form: completing or reopening it carries to others.)
+    if (form.matches(".task-toggle") && !form.closest(".task[data-tree], .task[data-repeats]")) {
+      // (A task in a tree posts the form: completing or reopening it carries to others. A
+      // recurring one too: the page comes back with its next date and an Undo.)
       event.preventDefault();
       toggleTask(form);
     } else if (form.dataset.confirm) {

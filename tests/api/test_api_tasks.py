@@ -9,7 +9,8 @@ import pytest
 pytestmark = pytest.mark.pooled
 
 TASK_FIELDS = {"id", "project_id", "parent_id", "title", "description", "completed", "completed_at", "due_date",
-               "priority", "tags", "version", "created_at", "updated_at", "subtask_count", "subtask_completed_count"}
+               "due_time", "recurrence", "priority", "tags", "version", "created_at", "updated_at", "subtask_count",
+               "subtask_completed_count"}
 
 
 def task_row(sql, task_id):
