@@ -8,7 +8,7 @@ changes. Dates were worked out by hand from the calendar, not by the code under 
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -181,7 +181,7 @@ TODAYS = [
 
 @pytest.mark.parametrize(("zone", "instant", "local_day"), TODAYS)
 def test_a_users_today_is_their_own_date_and_sets_the_next_date(zone, instant, local_day):
-    at = datetime.fromisoformat(instant).replace(tzinfo=timezone.utc)
+    at = datetime.fromisoformat(instant).replace(tzinfo=UTC)
     today = today_in(zone, at)
     assert today == D(local_day)
     # A daily task a week late moves to the user's today, wherever they are.

@@ -351,7 +351,8 @@ def document() -> dict:
         "/tasks/{task_id}/skip": {
             "post": _operation("skipTask", "Move a recurring task to its next date without recording a completion "
                                "(422 for a task that does not repeat)", {"200": task_ok},
-                               (*WRITE_ERRORS, *CONDITIONAL_ERRORS, "422"), _parameters("TaskId", "IfMatch", "CsrfToken")),
+                               (*WRITE_ERRORS, *CONDITIONAL_ERRORS, "422"),
+                               _parameters("TaskId", "IfMatch", "CsrfToken")),
         },
         "/tasks/{task_id}/completions": {
             "get": _operation("listCompletions", "The recorded completions of a recurring task",
