@@ -126,7 +126,7 @@ def _log_request(response):
     if _request_log.isEnabledFor(level):
         _write_line(level, {
             "method": request.method,
-            "path": request.path,
+            "path": _logged_path(request.path),
             "status": response.status_code,
             "duration_ms": duration_ms,
             "remote_addr": request.remote_addr,
@@ -135,6 +135,11 @@ def _log_request(response):
             "user_id": current_user_id(),
         })
     return response
+
+
+def _logged_path(path: str) -> str:
+    """The path, without the calendar feed's secret (it opens the user's tasks)."""
+    return "/calendar/…" if path.startswith("/calendar/") else path
 
 
 def _write_line(level: int, fields: dict) -> None:

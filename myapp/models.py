@@ -70,11 +70,16 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(Text)
     password_hash: Mapped[str] = mapped_column(Text)
     timezone: Mapped[str] = mapped_column(Text, server_default=text("'UTC'"))
+    # The calendar feed (services/calendar_feed.py): its URL's secret is made from the nonce
+    # and SECRET_KEY; the hash finds the user by it. Both null: no feed.
+    calendar_nonce: Mapped[str | None] = mapped_column(Text)
+    calendar_feed_hash: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
     __table_args__ = (
         Index("uq_users_email_lower", func.lower(email), unique=True),
+        Index("uq_users_calendar_feed_hash", "calendar_feed_hash", unique=True),
         CheckConstraint("email = lower(btrim(email))", name="email_normalised"),
     )
 

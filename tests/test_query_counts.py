@@ -191,3 +191,54 @@ def test_moving_a_task_stays_within_the_write_budget(app, client, small_and_larg
                                 json={field: str(target.id if field == "parent_id" else project.id)})
     assert response.status_code == 200, response.json
     assert trips.count <= WRITE_BUDGET, trips.messages
+
+
+# --- recurring tasks and the calendar feed ---------------------------------------------------
+
+@pytest.mark.parametrize(("method", "action", "body"), [
+    ("POST", "toggle", None),
+    ("POST", "skip", None),
+    ("PATCH", "", {"completed": True}),
+])
+def test_moving_a_recurring_task_on_stays_within_the_write_budget(app, client, make_user, method, action, body):
+    user = make_user(password=PASSWORD)
+    task = tasks.create_task(user.id, {"title": "repeats", "due_date": "2030-01-07",
+                                       "recurrence": {"text": "every monday"}})
+    for n in range(3):  # subtasks to reopen
+        tasks.set_completed(user.id, tasks.create_task(user.id, {"title": f"sub {n}", "parent_id": str(task.id)}).id,
+                            True)
+    _, secret = tokens.create_token(user.id, "counting")
+    headers = {"Authorization": f"Bearer {secret}"}
+    client.get("/api/v1/me", headers=headers)
+    db.session.remove()
+    with round_trips(db.engine) as trips:
+        response = client.open(f"/api/v1/tasks/{task.id}/{action}".rstrip("/"), method=method, json=body,
+                               headers=headers)
+    assert response.status_code == 200, response.json
+    assert response.json["due_date"] == "2030-01-14"
+    assert trips.count <= WRITE_BUDGET, trips.messages
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tasks/{id}/completions", "/api/v1/tasks/{id}/occurrences?limit=50"])
+def test_the_schedule_reads_stay_within_the_api_read_budget(app, client, make_user, path):
+    user = make_user(password=PASSWORD)
+    task = tasks.create_task(user.id, {"title": "repeats", "due_date": "2030-01-07",
+                                       "recurrence": {"text": "every day"}})
+    for _ in range(20):
+        task = tasks.toggle_task(user.id, task.id)
+    _, secret = tokens.create_token(user.id, "counting")
+    assert trips_for(client, "GET", path.format(id=task.id),
+                     headers={"Authorization": f"Bearer {secret}"}) <= API_READ_BUDGET
+
+
+def test_the_calendar_feed_costs_two_round_trips_for_any_number_of_tasks(app, new_client, make_user):
+    from myapp.services import calendar_feed
+
+    counts = []
+    for count in (2, 60):
+        user = make_user(password=PASSWORD)
+        add_tasks(user.id, count, tags_each=2)
+        secret = calendar_feed.regenerate(user.id)
+        db.session.remove()
+        counts.append(trips_for(new_client(), "GET", f"/calendar/{secret}.ics"))
+    assert counts == [2, 2]

@@ -13,6 +13,8 @@ Create Date: 2026-11-27 19:45:00
 - The due sort's index leads with one timestamp per task: its due date and time, a day
   without a time just before that day's first minute (so each day's tasks without a
   time come before its timed ones), no date last.
+- users.calendar_nonce / calendar_feed_hash: the calendar feed's secret URL is made from
+  the nonce and the app's SECRET_KEY; only its hash is kept, to find the user by it.
 Existing tasks keep every value: the new columns are empty.
 """
 from alembic import op
@@ -62,8 +64,15 @@ def upgrade():
     )
     op.create_index('ix_task_completions_task', 'task_completions', ['task_id', 'completed_at'])
 
+    op.add_column('users', sa.Column('calendar_nonce', sa.Text(), nullable=True))
+    op.add_column('users', sa.Column('calendar_feed_hash', sa.Text(), nullable=True))
+    op.create_index('uq_users_calendar_feed_hash', 'users', ['calendar_feed_hash'], unique=True)
+
 
 def downgrade():
+    op.drop_index('uq_users_calendar_feed_hash', table_name='users')
+    op.drop_column('users', 'calendar_feed_hash')
+    op.drop_column('users', 'calendar_nonce')
     op.drop_index('ix_task_completions_task', table_name='task_completions')
     op.drop_table('task_completions')
     op.drop_index('ix_tasks_user_due', table_name='tasks')

@@ -1,4 +1,5 @@
-"""The account page: time zone, password, signed-in devices, API tokens, export, deletion."""
+"""The account page: time zone, password, signed-in devices, API tokens, the calendar feed,
+export, deletion."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -10,10 +11,11 @@ from flask_login import current_user, login_required, logout_user
 from .. import ratelimits
 from ..errors import ValidationError
 from ..forms import DeleteAccountForm, PasswordForm, TimezoneForm, TokenForm, optional_int, show_errors
+from ..services import calendar_feed, signins, tasks, tokens, users
 from ..services import export as exports
-from ..services import signins, tasks, tokens, users
 from ..services.timezones import today_in
 from .blueprint import bp
+from .calendar import feed_urls
 
 
 def _account_page(status: int = 200, **context):
@@ -28,7 +30,8 @@ def _account_page(status: int = 200, **context):
                            api_tokens=tokens.list_tokens(current_user.id),
                            sign_ins=signins.list_sign_ins(current_user.id),
                            needs_password=not _recently_authenticated(),
-                           counts=tasks.count_tasks(current_user.id)), status
+                           counts=tasks.count_tasks(current_user.id),
+                           calendar=feed_urls(calendar_feed.feed_secret(current_user))), status
 
 
 def _recently_authenticated() -> bool:

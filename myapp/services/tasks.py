@@ -316,9 +316,10 @@ def _schedule_changes(user_id, task_id, update_: TaskUpdate, changes: dict, tz: 
 
 
 def _update_fields(user_id, task_id, update_: TaskUpdate, changes: dict, expected, tz: str,
-                   completing: bool) -> Row | None:
-    """The UPDATE of a partial update. Asked to complete the task, it does so only for a task
-    that does not repeat: for an open recurring one it writes nothing and answers None."""
+                   completing: bool) -> tuple[Row | None, Row | None]:
+    """The UPDATE of a partial update: (the task, None). Asked to complete the task, it does
+    so only for a task that does not repeat: for an open recurring one it writes nothing
+    and answers (None, the task as it is)."""
     sent = dict(changes)
     _schedule_changes(user_id, task_id, update_, changes, tz)
     moves = _moves(changes)
@@ -335,9 +336,9 @@ def _update_fields(user_id, task_id, update_: TaskUpdate, changes: dict, expecte
     if task is None:
         current = _current(user_id, task_id, expected)
         if completing and current.recurrence_rule is not None and not current.completed:
-            return None
+            return None, current
         raise Conflict(current)
-    return _completed_subtasks_followed(user_id, task)
+    return _completed_subtasks_followed(user_id, task), None
 
 
 @operation("task.update")
@@ -347,16 +348,17 @@ def update_task(user_id: uuid.UUID, task_id: Any, data: Mapping[str, Any], expec
     changes = update_.changes()
     expected = versions(expected_version)
     completing = changes.get("completed") is True
-    task = _update_fields(user_id, task_id, update_, dict(changes), expected, tz, completing)
+    task, current = _update_fields(user_id, task_id, update_, dict(changes), expected, tz, completing)
     if task is not None:
         return task
-    # Completing an open recurring task moves it to its next date: its other fields first,
-    # then the occurrence, together.
+    # Completing an open recurring task moves it to its next date (after its other fields,
+    # if any were sent, together).
     del changes["completed"]
+    if not changes:
+        return _complete_occurrence(user_id, task_id, expected, tz, read=current)
     with transaction():
-        if changes:
-            _update_fields(user_id, task_id, update_, changes, expected, tz, completing=False)
-        return _complete_occurrence(user_id, task_id, None if changes else expected, tz)
+        _update_fields(user_id, task_id, update_, changes, expected, tz, completing=False)
+        return _complete_occurrence(user_id, task_id, None, tz)
 
 
 def _current(user_id, task_id, expected) -> Row:
@@ -412,14 +414,19 @@ _RECORDED = insert(TaskCompletion).from_select(
 _REOPENED = update(Task).where(T.user_id == bindparam("owner"), T.completed, T.id.in_(select(_BELOW.c.id)),
                                bindparam("reopen", type_=Boolean()),
                                select(_MOVED.c.id).exists()).values(completed=False).cte("reopened")
-_COMPLETE_OCCURRENCE = Compiled(select(*(_MOVED.c[column.name] for column in TASK_COLUMNS))
-                                .add_cte(_RECORDED).add_cte(_REOPENED))
+# RETURNING sees the subtasks as they were before the statement: reopened, none is done.
+_COMPLETE_OCCURRENCE = Compiled(select(*(
+    case((bindparam("reopen", type_=Boolean()), 0), else_=_MOVED.c[column.name]).label(column.name)
+    if column.name == "subtask_completed_count" else _MOVED.c[column.name] for column in TASK_COLUMNS))
+    .add_cte(_RECORDED).add_cte(_REOPENED))
 
 
-def _complete_occurrence(user_id, task_id, expected, tz: str, occurrence=None, record: bool = True) -> Row:
+def _complete_occurrence(user_id, task_id, expected, tz: str, occurrence=None, record: bool = True,
+                         read: Row | None = None) -> Row:
     """Done (or, record=False, skipped) the occurrence of a recurring task that is due now
-    (or the one named: a second submit of the same page form then changes nothing)."""
-    task = _current(user_id, task_id, expected)
+    (or the one named: a second submit of the same page form then changes nothing).
+    `read`: the task as the caller just read it, version checked."""
+    task = read or _current(user_id, task_id, expected)
     schedule = scheduling.schedule(task)
     if schedule is None or task.completed or (occurrence is not None and occurrence != task.due_date):
         return task  # not (or no longer) an open recurring task, or that occurrence is done
@@ -431,7 +438,7 @@ def _complete_occurrence(user_id, task_id, expected, tz: str, occurrence=None, r
         reopen=record and next_due is not None)
     if row is None:  # changed meanwhile
         raise Conflict(_current(user_id, task_id, None))
-    return _GET.first(task=task.id, owner=user_id)  # the counts after the subtasks reopened
+    return _completed_subtasks_followed(user_id, row)
 
 
 @operation("task.toggle")

@@ -31,7 +31,7 @@ PASSWORD_MAX = 1024
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 U = User.__table__.c
-ACCOUNT_COLUMNS = (U.id, U.email, U.timezone, U.created_at)
+ACCOUNT_COLUMNS = (U.id, U.email, U.timezone, U.created_at, U.calendar_nonce)
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class Account:
     created_at: datetime
     sign_in_id: uuid.UUID | None = None
     authenticated_at: datetime | None = None  # when the password was last typed on this device
+    calendar_nonce: str | None = None  # the calendar feed's (services/calendar_feed.py); None: no feed
 
     is_authenticated = True
     is_active = True
@@ -59,7 +60,7 @@ class Account:
 
 def account(row) -> Account:
     return Account(row.id, row.email, row.timezone, row.created_at,
-                   getattr(row, "sign_in_id", None), getattr(row, "authenticated_at", None))
+                   getattr(row, "sign_in_id", None), getattr(row, "authenticated_at", None), row.calendar_nonce)
 
 
 @cache
