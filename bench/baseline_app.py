@@ -13,8 +13,9 @@ from flask import Flask, Response, request
 
 app = Flask(__name__)
 _local = threading.local()
-COLUMNS = ("id, project_id, parent_id, title, description, completed, completed_at, due_date, priority, tags, "
-           "version, created_at, updated_at, "
+COLUMNS = ("id, project_id, parent_id, title, description, completed, completed_at, due_date, "
+           "to_char(due_time, 'HH24:MI') AS due_time, recurrence_rule, recurrence_mode, recurrence_anchor, priority, "
+           "tags, version, created_at, updated_at, "
            "(SELECT count(*) FROM tasks AS c WHERE c.parent_id = tasks.id) AS subtask_count, "
            "(SELECT count(*) FROM tasks AS c WHERE c.parent_id = tasks.id AND c.completed) AS subtask_completed_count")
 PROJECT_COLUMNS = ("id, name, color, position, archived, is_inbox, active_count, completed_count, version, "
@@ -22,7 +23,8 @@ PROJECT_COLUMNS = ("id, name, color, position, archived, is_inbox, active_count,
 ORDER = {
     "newest": "created_at DESC, id DESC",
     "oldest": "created_at, id",
-    "due": "coalesce(due_date, 'infinity'::date), created_at, id",
+    "due": "coalesce(due_date + due_time, due_date - '00:00:00.000001'::interval, "
+           "'infinity'::timestamp without time zone), created_at, id",
     "priority": "priority_rank DESC, created_at DESC, id DESC",
     "title": "lower(title), id",
 }

@@ -169,7 +169,8 @@ def app_env(database_url: str, secret_key: str, redis: str) -> dict[str, str]:
 
 # Per user: 10 projects (the Inbox and 9 more), tasks in blocks of five per project, the
 # fifth of each block a subtask of the fourth (a fifth of the tasks are subtasks); tags,
-# due dates (past and future), descriptions, priorities, a third done. Ids are derived
+# due dates (past and future), some with a time, a tenth recurring (four kinds of rule),
+# descriptions, priorities, a third done. Ids are derived
 # from the user and the task's number, so that a subtask can name its parent.
 PROJECTS_SQL = """
 INSERT INTO projects (user_id, name, color)
@@ -179,8 +180,8 @@ FROM generate_series(1, 9) AS k
 """
 SEED_SQL = """
 WITH mine AS (SELECT array_agg(id ORDER BY is_inbox DESC, position) AS ids FROM projects WHERE user_id = %(user_id)s)
-INSERT INTO tasks (id, project_id, parent_id, user_id, title, description, due_date, priority, tags, completed,
-                   created_at)
+INSERT INTO tasks (id, project_id, parent_id, user_id, title, description, due_date, due_time, recurrence_rule,
+                   recurrence_anchor, recurrence_mode, priority, tags, completed, created_at)
 SELECT md5(%(user_id)s || ':' || n)::uuid,
        mine.ids[1 + ((n - 1) / 5) %% 10],
        CASE WHEN n %% 5 = 0 THEN md5(%(user_id)s || ':' || (n - 1))::uuid END,
@@ -188,6 +189,11 @@ SELECT md5(%(user_id)s || ':' || n)::uuid,
        'Task ' || n || ' ' || (ARRAY['report', 'groceries', 'call', 'review', 'plan'])[1 + n %% 5],
        CASE WHEN n %% 3 = 0 THEN 'Some notes for task ' || n END,
        CASE WHEN n %% 4 = 0 THEN NULL ELSE current_date + (n %% 90 - 30) END,
+       CASE WHEN n %% 4 <> 0 AND n %% 7 = 0 THEN time '08:00' + (n %% 12) * interval '1 hour' END,
+       CASE WHEN n %% 10 = 1 THEN (ARRAY['FREQ=DAILY', 'FREQ=WEEKLY;BYDAY=MO,WE,FR', 'FREQ=MONTHLY;BYMONTHDAY=15',
+                                        'FREQ=MONTHLY;BYDAY=-1FR'])[1 + n / 10 %% 4] END,
+       CASE WHEN n %% 10 = 1 THEN current_date + (n %% 90 - 30) END,
+       CASE WHEN n %% 10 = 1 THEN 'due' END,
        (ARRAY['none', 'low', 'medium', 'high'])[1 + n %% 4],
        CASE n %% 3 WHEN 0 THEN ARRAY['work'] WHEN 1 THEN ARRAY['home', 'errand'] ELSE ARRAY[]::text[] END,
        n %% 3 = 0,

@@ -172,7 +172,7 @@ def _month_day_order(day: int) -> tuple[int, int]:
 # The dates of a schedule
 
 
-def _explicit(rule: Rule, anchor: date) -> dict:
+def rrule_arguments(rule: Rule, anchor: date) -> dict:
     """dateutil's arguments, with what RFC 5545 takes from DTSTART made explicit."""
     arguments = {"freq": _DU_FREQ[rule.freq], "interval": rule.interval, "wkst": du.MO}
     bymonth, bymonthday, byday = rule.bymonth, rule.bymonthday, rule.byday
@@ -224,7 +224,7 @@ def _schedule(rule: Rule, anchor: date, target: date) -> du.rrule:
     """The schedule as a dateutil rrule that starts near `target`."""
     start = _period_start(rule, anchor, target)
     until = _midnight(rule.until) if rule.until else None
-    return du.rrule(dtstart=_midnight(start), until=until, cache=False, **_explicit(rule, anchor))
+    return du.rrule(dtstart=_midnight(start), until=until, cache=False, **rrule_arguments(rule, anchor))
 
 
 def has_dates(rule: Rule, anchor: date) -> bool:
@@ -238,7 +238,7 @@ def has_dates(rule: Rule, anchor: date) -> bool:
     """
     shift = ((9_500 - anchor.year) // 400 + 1) * 400
     start = anchor.replace(year=anchor.year + shift)
-    found = du.rrule(dtstart=_midnight(start), cache=False, **_explicit(rule, anchor)).after(
+    found = du.rrule(dtstart=_midnight(start), cache=False, **rrule_arguments(rule, anchor)).after(
         _midnight(start), inc=True)
     return found is not None and found.year - start.year <= HORIZON_YEARS
 
@@ -260,7 +260,7 @@ def with_count_as_until(rule: Rule, anchor: date) -> Rule:
     """COUNT=n as UNTIL=<the n-th date from the anchor> (RFC 5545 counts from DTSTART)."""
     if rule.count is None:
         return rule
-    series = du.rrule(dtstart=_midnight(anchor), count=rule.count, cache=False, **_explicit(rule, anchor))
+    series = du.rrule(dtstart=_midnight(anchor), count=rule.count, cache=False, **rrule_arguments(rule, anchor))
     return replace(rule, count=None, until=series[-1].date() if series.count() else anchor)
 
 
