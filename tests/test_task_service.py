@@ -1,14 +1,19 @@
 """The task service on a real PostgreSQL: round trips, ownership, validation, versions, filters."""
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 
 from myapp.errors import Conflict, NotFound, ValidationError
+from myapp.extensions import db
 from myapp.services import tasks
+
+from conftest import libpq
 
 pytestmark = pytest.mark.pooled
 
@@ -543,3 +548,37 @@ def test_list_rejects_unknown_or_malformed_parameters(alice, params, field):
     with pytest.raises(ValidationError) as caught:
         tasks.list_tasks(alice.id, params)
     assert field in caught.value.details
+
+
+def test_two_concurrent_completions_of_a_recurring_task_both_land_one_date_each(app, alice, database_url):
+    task = tasks.create_task(alice.id, {"title": "repeats", "due_date": "2030-01-07",
+                                        "recurrence": {"text": "every monday"}})
+    db.session.remove()
+    outcomes = []
+
+    def complete():
+        with app.app_context():
+            try:
+                outcomes.append(tasks.toggle_task(alice.id, task.id).due_date.isoformat())
+            finally:
+                db.session.remove()
+
+    # Hold the task's row, so that both requests have read it before either can write.
+    with psycopg.connect(libpq(database_url)) as holder:
+        holder.execute("SELECT 1 FROM tasks WHERE id = %s FOR UPDATE", (task.id,))
+        threads = [threading.Thread(target=complete) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        waiting = 0
+        for _ in range(200):
+            waiting = holder.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0]
+            if waiting >= 2:
+                break
+            threading.Event().wait(0.05)
+        assert waiting >= 2
+        holder.commit()
+        for thread in threads:
+            thread.join(10)
+    assert sorted(outcomes) == ["2030-01-14", "2030-01-21"]  # the second read again and moved on once more
+    assert [row.due_date.isoformat() for row in tasks.list_completions(alice.id, task.id)] == \
+        ["2030-01-14", "2030-01-07"]

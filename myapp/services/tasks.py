@@ -425,20 +425,30 @@ def _complete_occurrence(user_id, task_id, expected, tz: str, occurrence=None, r
                          read: Row | None = None) -> Row:
     """Done (or, record=False, skipped) the occurrence of a recurring task that is due now
     (or the one named: a second submit of the same page form then changes nothing).
-    `read`: the task as the caller just read it, version checked."""
-    task = read or _current(user_id, task_id, expected)
-    schedule = scheduling.schedule(task)
-    if schedule is None or task.completed or (occurrence is not None and occurrence != task.due_date):
-        return task  # not (or no longer) an open recurring task, or that occurrence is done
-    following = schedule.next_after_completion(task.due_date, today_in(tz))
-    next_due, next_anchor = following or (None, None)
-    row = _COMPLETE_OCCURRENCE.first(
-        task=task.id, roots=[task.id], owner=user_id, seen=task.version, next_due=next_due, next_anchor=next_anchor,
-        done_due=task.due_date, done_anchor=task.recurrence_anchor, record=record,
-        reopen=record and next_due is not None)
-    if row is None:  # changed meanwhile
-        raise Conflict(_current(user_id, task_id, None))
-    return _completed_subtasks_followed(user_id, row)
+    `read`: the task as the caller just read it, version checked.
+
+    Two requests completing the same task at once: the second's statement finds the
+    version moved on and writes nothing; it reads the task again and completes the
+    occurrence due now (unless it asked for a version, or named an occurrence that is
+    done by then)."""
+    for _ in range(RACE_ATTEMPTS):
+        task = read or _current(user_id, task_id, expected)
+        read = None
+        schedule = scheduling.schedule(task)
+        if schedule is None or task.completed or (occurrence is not None and occurrence != task.due_date):
+            return task  # not (or no longer) an open recurring task, or that occurrence is done
+        following = schedule.next_after_completion(task.due_date, today_in(tz))
+        next_due, next_anchor = following or (None, None)
+        row = _COMPLETE_OCCURRENCE.first(
+            task=task.id, roots=[task.id], owner=user_id, seen=task.version, next_due=next_due,
+            next_anchor=next_anchor, done_due=task.due_date, done_anchor=task.recurrence_anchor, record=record,
+            reopen=record and next_due is not None)
+        if row is not None:
+            return _completed_subtasks_followed(user_id, row)
+    raise Conflict(_current(user_id, task_id, None))
+
+
+RACE_ATTEMPTS = 3
 
 
 @operation("task.toggle")
