@@ -22,6 +22,7 @@ from ..services.validation import (
     TIME_PATTERN,
     ProjectCreate,
     ProjectUpdate,
+    QuickLine,
     TaskCreate,
     TaskQuery,
     TaskUpdate,
@@ -62,6 +63,10 @@ schedule; `completion`: counted from the day it is done; `every!` and `after` me
 A recurrence without a due date starts today; the due date becomes the schedule's first date on or
 after it. Completing a recurring task (toggle, or PATCH `completed: true`) records the completion
 and moves the due date on (reopening its subtasks); at the end of the series it completes for good.
+
+**Quick add.** `POST /tasks/parse` `{{"text"}}` says what a line means (title, `#project`,
+`@tags`, `p1`–`p4`, a date, a time, a recurrence phrase, and where each part is in the line) and
+writes nothing; `POST /tasks/quick` creates that task (`Idempotency-Key` compares the text sent).
 
 **Conditional requests.** Task and project responses carry a strong `ETag`: the version and the
 counts the representation shows (a task's `"12.3.5"`: version, subtasks, completed subtasks; a
@@ -130,6 +135,21 @@ RESPONSE_SCHEMAS = {
         description=f"The task's recorded completions, newest first (the latest {COMPLETIONS_MAX})"),
     "Occurrences": _object({"items": {"type": "array", "maxItems": 50, "items": {"type": "string", "format": "date"}}},
                            description="The task's due date, then the next dates of its schedule"),
+    "ParsedLine": _object({
+        "title": {"type": "string"},
+        "project_id": _nullable(UUID) | {"description": "The #project named; null: the Inbox"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "priority": {"enum": list(PRIORITIES)},
+        "due_date": _nullable({"type": "string", "format": "date"}),
+        "due_time": _nullable({"type": "string", "pattern": TIME_PATTERN}),
+        "recurrence": _nullable(_ref("Schedule")),
+        "parts": {"type": "array", "items": _object({
+            "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 1},
+            "kind": {"enum": ["project", "tag", "priority", "date", "time", "recurrence"]}}),
+            "description": "What was recognised, as offsets in code points (end exclusive)"},
+        "unknown_projects": {"type": "array", "items": {"type": "string"},
+                             "description": "Names after # that match none of my projects (left in the title)"},
+    }, description="What a quick-add line means; nothing is written"),
     "Project": _object({
         "id": UUID,
         "name": {"type": "string", "minLength": 1, "maxLength": PROJECT_NAME_MAX},
@@ -314,7 +334,8 @@ def _task_links() -> dict:
 @cache
 def document() -> dict:
     _, top = models_json_schema([(TaskCreate, "validation"), (TaskUpdate, "validation"), (TaskQuery, "validation"),
-                                 (ProjectCreate, "validation"), (ProjectUpdate, "validation")],
+                                 (ProjectCreate, "validation"), (ProjectUpdate, "validation"),
+                                 (QuickLine, "validation")],
                                 ref_template="#/components/schemas/{model}")
     schemas = top["$defs"]
     query = _query_parameters(schemas.pop("TaskQuery"))
@@ -331,6 +352,18 @@ def document() -> dict:
                                _parameters("IdempotencyKey", "CsrfToken"), body="TaskCreate",
                                example={"title": "Water the plants", "tags": ["home"], "due_date": "2026-12-24",
                                         "recurrence": {"text": "every 3 days"}}),
+        },
+        "/tasks/parse": {
+            "post": _operation("parseTask", "What a quick-add line means (writes nothing)",
+                               {"200": _ok("The fields the line gives", "ParsedLine")},
+                               (*WRITE_ERRORS, *BODY_ERRORS), _parameters("CsrfToken"), body="QuickLine",
+                               example={"text": "Pay rent every month on the 1st #Home @bills p1"}),
+        },
+        "/tasks/quick": {
+            "post": _operation("quickAddTask", "Create the task a quick-add line means", {"201": created},
+                               (*WRITE_ERRORS, *BODY_ERRORS, "409", "410"),
+                               _parameters("IdempotencyKey", "CsrfToken"), body="QuickLine",
+                               example={"text": "Call Ana tomorrow at 17:30 @phone"}),
         },
         "/tasks/{task_id}": {
             "get": _operation("getTask", "One of my tasks", {"200": task_ok, "304": _ok(

@@ -6,7 +6,7 @@ from flask import g, jsonify, request, url_for
 from ..errors import ValidationError
 from ..serializers import project_etag, project_to_json, task_etag, task_to_json, user_to_json
 from ..services import export as exports
-from ..services import idempotency, projects, tasks
+from ..services import idempotency, projects, quickadd, tasks
 from . import openapi
 from .blueprint import bp
 from .inputs import expected_version, idempotency_key, json_body, query_params
@@ -60,31 +60,45 @@ def create_task():
     return response
 
 
-@bp.get("/tasks/<task_id>")
+@bp.post("/tasks/parse")
+def parse_line():
+    return quickadd.parse(g.api_user.id, json_body(), g.api_user.timezone)
+
+
+@bp.post("/tasks/quick")
+def quick_add():
+    created = quickadd.create(g.api_user.id, json_body(), g.api_user.timezone, idempotency_key())
+    response = _task_response(created.task, 201)
+    if request.headers.get("Idempotency-Key") is not None:
+        response.headers["Idempotent-Replayed"] = "true" if created.replayed else "false"
+    return response
+
+
+@bp.get("/tasks/<task_id:task_id>")
 def get_task(task_id: str):
     task = tasks.get_task(g.api_user.id, task_id)
     return _task_response(task).make_conditional(request)  # If-None-Match -> 304
 
 
-@bp.patch("/tasks/<task_id>")
+@bp.patch("/tasks/<task_id:task_id>")
 def update_task(task_id: str):
     task = tasks.update_task(g.api_user.id, task_id, json_body(), expected_version(), g.api_user.timezone)
     return _task_response(task)
 
 
-@bp.delete("/tasks/<task_id>")
+@bp.delete("/tasks/<task_id:task_id>")
 def delete_task(task_id: str):
     tasks.delete_task(g.api_user.id, task_id, expected_version())
     return "", 204
 
 
-@bp.post("/tasks/<task_id>/toggle")
+@bp.post("/tasks/<task_id:task_id>/toggle")
 def toggle_task(task_id: str):
     task = tasks.toggle_task(g.api_user.id, task_id, expected_version(), g.api_user.timezone)
     return _task_response(task)
 
 
-@bp.post("/tasks/<task_id>/skip")
+@bp.post("/tasks/<task_id:task_id>/skip")
 def skip_task(task_id: str):
     task = tasks.skip_occurrence(g.api_user.id, task_id, expected_version(), g.api_user.timezone)
     return _task_response(task)
@@ -97,14 +111,14 @@ def _only(params: dict, *names: str) -> dict:
     return params
 
 
-@bp.get("/tasks/<task_id>/completions")
+@bp.get("/tasks/<task_id:task_id>/completions")
 def list_completions(task_id: str):
     _only(query_params())
     return {"items": [{"completed_at": row.completed_at, "due_date": row.due_date}
                       for row in tasks.list_completions(g.api_user.id, task_id)]}
 
 
-@bp.get("/tasks/<task_id>/occurrences")
+@bp.get("/tasks/<task_id:task_id>/occurrences")
 def list_occurrences(task_id: str):
     limit = _only(query_params(), "limit").get("limit", "5")
     if not (limit.isascii() and limit.isdigit() and 1 <= int(limit[:3]) <= 50 and len(limit) <= 2):

@@ -31,7 +31,7 @@ from markupsafe import Markup
 from ..errors import Conflict, ValidationError
 from ..forms import EditTaskForm, TaskForm, optional_int, show_errors
 from ..security import local_path
-from ..services import projects, scheduling, tasks
+from ..services import projects, quickadd, scheduling, tasks
 from ..services.timezones import now_in
 from .blueprint import bp
 from .display import friendly_date
@@ -156,14 +156,20 @@ def index():
 @bp.post("/tasks")
 @login_required
 def create():
+    """The add box reads its line as quick add (services/quickadd.py); the detailed fields,
+    where filled, win. The message says what was understood."""
     form = TaskForm()
     try:
-        task = tasks.create_task(current_user.id, form.values(), current_user.timezone)
+        values, line = quickadd.with_line(current_user.id, form.values(), current_user.timezone)
+        task = tasks.create_task(current_user.id, values, current_user.timezone)
     except ValidationError as error:
         show_errors(form, error.details)
         params = list_params(dict(parse_qsl(urlsplit(return_to()).query)))
         return _task_list(params, form, status=422)
-    flash(f"Added “{task.title}”.", "success")
+    understood = [form.title.data[part.start:part.end] for part in line.parts] if line else []
+    flash(f"Added “{task.title}”" + (f" ({', '.join(understood)})." if understood else "."), "success")
+    for name in line.unknown_projects if line else ():
+        flash(f"No project is called “{name}”: “#{name}” stays in the title.", "info")
     return redirect(return_to())
 
 

@@ -42,9 +42,10 @@ class Created:
     replayed: bool  # True when the key had already created it
 
 
-def _fingerprint(values: TaskCreate) -> str:
-    """The request as validated, so that retries differing only in form (spacing, key order) match."""
-    return hashlib.sha256(values.model_dump_json().encode()).hexdigest()
+def _fingerprint(values: TaskCreate, request: str | None) -> str:
+    """The request as validated, so that retries differing only in form (spacing, key order)
+    match; or, for a quick add, the line as sent (what it means depends on the day)."""
+    return hashlib.sha256((request or values.model_dump_json()).encode()).hexdigest()
 
 
 def purge_expired(limit: int = PURGE_BATCH):
@@ -86,7 +87,8 @@ def _first_answer(user_id: uuid.UUID, key: str) -> Row | None:
 
 
 @operation("task.create_once")
-def create_task_once(user_id: uuid.UUID, key: str, data: Mapping[str, Any], tz: str = "UTC") -> Created:
+def create_task_once(user_id: uuid.UUID, key: str, data: Mapping[str, Any], tz: str = "UTC",
+                     request: str | None = None) -> Created:
     """Create a task, unless this user's `key` did already: then that task, as it is now.
 
     The same key with a different body raises IdempotencyKeyReused; a key whose task
@@ -94,7 +96,7 @@ def create_task_once(user_id: uuid.UUID, key: str, data: Mapping[str, Any], tz: 
     same way every time).
     """
     values = parse(TaskCreate, data)
-    fingerprint = _fingerprint(values)
+    fingerprint = _fingerprint(values, request)
     task = _claim_and_create(user_id, key, fingerprint, values, tz)
     if task is not None:
         return Created(task, replayed=False)

@@ -243,6 +243,12 @@ class TaskQuery(BaseModel):
     cursor: Annotated[str, Field(max_length=CURSOR_MAX, pattern=r"^[A-Za-z0-9_=-]*$")] | None = None
 
 
+class QuickLine(_Input):
+    """A line of quick add (services/quickadd.py)."""
+
+    text: Annotated[str, Field(max_length=1000, pattern=TITLE_PATTERN), BeforeValidator(_text)]
+
+
 class ProjectCreate(_Input):
     name: ProjectName
     color: Color = "grey"
@@ -261,6 +267,8 @@ MESSAGES = {
     ("title", "string_pattern_mismatch"): "Title is required.",
     ("title", "string_too_long"): f"Title must be at most {TITLE_MAX} characters.",
     ("name", "string_pattern_mismatch"): "Name is required.",
+    ("text", "string_pattern_mismatch"): "Type a task.",
+    ("text", "string_too_long"): "A line is at most 1000 characters.",
     ("name", "string_too_long"): f"Name must be at most {PROJECT_NAME_MAX} characters.",
     ("description", "string_too_long"): f"Description must be at most {DESCRIPTION_MAX:,} characters.",
     ("tags", "too_long"): f"At most {TAGS_MAX} tags.",

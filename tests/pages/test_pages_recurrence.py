@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from myapp.services import tasks
+from myapp.services import projects, tasks
 from myapp.services.timezones import today_in
 
 from support.pages import post
@@ -119,3 +119,22 @@ def test_today_shows_a_time_passed_as_overdue_and_upcoming_names_the_days(signed
     assert "Overdue · today 00:00" in html
     upcoming = text_of(signed_in.get("/?status=upcoming"))
     assert f"{today + timedelta(days=3):%A}" in upcoming
+
+
+def test_the_add_box_reads_a_whole_line_and_says_what_it_understood(signed_in, user, sql):
+    projects.create_project(user.id, {"name": "Home"})
+    response = post(signed_in, "/tasks", {"title": "Pay rent every month on the 1st #home @bills p1 #Nowhere",
+                                          "priority": "none"}, follow_redirects=True)
+    html = text_of(response)
+    assert "Added “Pay rent #Nowhere” (every month on the 1st, #home, @bills, p1)." in html
+    assert "No project is called “Nowhere”" in html
+    (row,) = sql("SELECT t.title, p.name, t.tags, t.priority, t.recurrence_rule FROM tasks t "
+                 "JOIN projects p ON p.id = t.project_id")
+    assert row == ("Pay rent #Nowhere", "Home", ["bills"], "high", "FREQ=MONTHLY;BYMONTHDAY=1")
+
+
+def test_the_detailed_fields_win_over_the_line(signed_in, sql):
+    post(signed_in, "/tasks", {"title": "Call Ana tomorrow p3 @phone", "due_date": "2030-05-05", "priority": "high",
+                               "tags": "calls"})
+    assert sql("SELECT title, due_date, priority, tags FROM tasks") == [
+        ("Call Ana", date(2030, 5, 5), "high", ["calls", "phone"])]
