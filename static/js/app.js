@@ -222,6 +222,100 @@
     }
   });
 
+  // Quick add: as one types, the server's own parser reads the line (debounced; an
+  // answer for text since changed is dropped) and the parts it recognises are marked.
+  const addBox = document.querySelector('form.add-task input[name="title"]');
+  const preview = document.getElementById("quick-preview");
+  let asked = 0;
+  let readTimer = null;
+
+  function renderPreview(text, answer) {
+    const characters = Array.from(text); // offsets are in code points
+    const pieces = [];
+    let at = 0;
+    for (const part of answer.parts) {
+      if (part.start > at) pieces.push(document.createTextNode(characters.slice(at, part.start).join("")));
+      const mark = document.createElement("mark");
+      mark.className = "part part-" + part.kind;
+      mark.title = part.kind;
+      mark.textContent = characters.slice(part.start, part.end).join("");
+      pieces.push(mark);
+      at = part.end;
+    }
+    if (at < characters.length) pieces.push(document.createTextNode(characters.slice(at).join("")));
+    for (const name of answer.unknown_projects) {
+      const warning = document.createElement("span");
+      warning.className = "quick-warning";
+      warning.textContent = "No project is called “" + name + "”: it stays in the title.";
+      pieces.push(warning);
+    }
+    const shown = answer.parts.length > 0 || answer.unknown_projects.length > 0;
+    preview.replaceChildren(...(shown ? pieces : []));
+    preview.hidden = !shown;
+  }
+
+  async function readLine() {
+    const text = addBox.value;
+    const ticket = ++asked;
+    if (!text.trim()) {
+      preview.hidden = true;
+      return;
+    }
+    try {
+      const response = await fetch("/api/v1/tasks/parse", {
+        method: "POST", credentials: "same-origin", body: JSON.stringify({ text: text }),
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      });
+      if (!response.ok) return;
+      const answer = await response.json();
+      if (ticket === asked && addBox.value === text) renderPreview(text, answer);
+    } catch (error) {
+      // No preview this time: the line is read again on submit all the same.
+    }
+  }
+
+  if (addBox && preview) {
+    addBox.addEventListener("input", () => {
+      clearTimeout(readTimer);
+      readTimer = setTimeout(readLine, 200);
+    });
+  }
+
+  // Keyboard: q add, / search, j/k next/previous task, x done, e edit, ? the list of keys.
+  // Never while typing in a field, nor with a modifier held, nor over a dialog.
+  const keysDialog = document.getElementById("keys-dialog");
+
+  function moveBetweenTasks(step) {
+    const rows = Array.from(document.querySelectorAll("li.task"));
+    if (!rows.length) return;
+    const current = rows.indexOf(document.activeElement.closest("li.task"));
+    const next = current === -1 ? (step > 0 ? 0 : rows.length - 1)
+      : Math.min(rows.length - 1, Math.max(0, current + step));
+    rows[next].focus();
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.closest("input, textarea, select, [contenteditable]") || document.querySelector("dialog[open]")) {
+      return;
+    }
+    const row = document.activeElement.closest("li.task");
+    const actions = {
+      q: () => addBox && addBox.focus(),
+      "/": () => { const search = document.querySelector('input[name="q"]'); if (search) search.focus(); },
+      j: () => moveBetweenTasks(1),
+      k: () => moveBetweenTasks(-1),
+      x: () => row && row.querySelector(":scope > .task-toggle .check").click(),
+      e: () => row && row.querySelector(":scope > .task-body .task-title").click(),
+      "?": () => keysDialog.showModal(),
+    };
+    const action = actions[event.key];
+    if (action) {
+      event.preventDefault();
+      action();
+    }
+  });
+
   document.querySelectorAll(".flash-close").forEach((button) => { button.hidden = false; });
   if (navigator.clipboard) {
     document.querySelectorAll("[data-copy]").forEach((button) => { button.hidden = false; });
