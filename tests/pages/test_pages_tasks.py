@@ -27,7 +27,7 @@ def link(html: str, rel: str) -> str:
 
 
 def task_row(html: str, task_id) -> str:
-    pattern = rf'<li class="[^"]*" id="task-{task_id}">.*?</li>\s*(?=<li class="task|</ul>)'
+    pattern = rf'<li class="[^"]*" id="task-{task_id}"[^>]*>.*?</li>\s*(?=<li class="task|</ul>)'
     return re.search(pattern, html, re.S).group(0)
 
 
