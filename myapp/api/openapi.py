@@ -182,6 +182,9 @@ RESPONSE_SCHEMAS = {
     }, description="A token, without its secret (only ever shown once, at creation)"),
     "Export": _object({"user": _ref("User"), "projects": {"type": "array", "items": _ref("Project")},
                        "tasks": {"type": "array", "items": _ref("Task")},
+                       "completions": {"type": "array", "items": _object({
+                           "task_id": UUID, "due_date": {"type": "string", "format": "date"},
+                           "completed_at": TIMESTAMP})},
                        "api_tokens": {"type": "array", "items": _ref("ApiToken")}}),
     "Error": _object({
         "code": {"type": "string"},

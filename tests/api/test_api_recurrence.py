@@ -215,3 +215,12 @@ def test_an_idempotent_create_with_a_recurrence_makes_it_once(client, as_alice, 
     assert again.headers["Idempotent-Replayed"] == "true" and again.json == first.json
     assert first.json["recurrence"]["rule"] == "FREQ=MONTHLY;BYMONTHDAY=1"
     assert sql("SELECT count(*) FROM tasks")[0][0] == 1
+
+
+def test_the_export_holds_the_completions(client, as_alice):
+    task = create(client, as_alice, due_date="2030-01-07", recurrence={"text": "every monday"})
+    toggle(client, as_alice, task["id"])
+    exported = client.get("/api/v1/export", headers=as_alice).json
+    (item,) = [t for t in exported["tasks"] if t["id"] == task["id"]]
+    assert item["recurrence"]["rule"] == "FREQ=WEEKLY;BYDAY=MO" and item["due_date"] == "2030-01-14"
+    assert [(c["task_id"], c["due_date"]) for c in exported["completions"]] == [(task["id"], "2030-01-07")]
