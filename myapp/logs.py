@@ -155,6 +155,9 @@ def _write_line(level: int, fields: dict) -> None:
             "level": logging.getLevelName(level), "logger": _request_log.name, "message": "request", **fields}
     text = orjson.dumps(line).decode() + "\n"
     with _handler.lock:
-        stream = _handler.stream
-        stream.write(text)
-        stream.flush()
+        try:
+            stream = _handler.stream
+            stream.write(text)
+            stream.flush()
+        except (OSError, ValueError):  # stdout gone (a closed pipe): the answer still goes out
+            pass

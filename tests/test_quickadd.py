@@ -2,6 +2,7 @@
 parts it answers with their places in the line."""
 from __future__ import annotations
 
+import time as clock
 from datetime import date, datetime, time
 
 import pytest
@@ -141,6 +142,10 @@ LINES = [
     ("Rent every month starting dec 1", "Rent starting", None, [], "none", "2026-12-01", None, "FREQ=MONTHLY"),
     ("Every other monday 1:1 with Sam", "1:1 with Sam", None, [], "none", None, None,
      "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO"),
+    ("Gym every mon, tue, wed, thu, fri and sat until 2026-12-31", "Gym", None, [], "none", None, None,
+     "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA;UNTIL=20261231"),
+    ("Gym every other week on monday and friday for 10 times", "Gym", None, [], "none", None, None,
+     "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,FR;COUNT=10"),
     # around month ends, year ends and daylight-saving changes
     ("Party tomorrow", "Party", None, [], "none", "2027-01-01", None, None, NEW_YEARS_EVE),
     ("Party at 9am", "Party", None, [], "none", "2027-01-01", "09:00", None, NEW_YEARS_EVE),
@@ -168,6 +173,12 @@ def test_a_line_gives_its_fields(row):
     assert (quick.title, quick.project_id, quick.tags, quick.priority) == (title, project, tags, priority)
     assert (quick.due_date, quick.due_time) == (D(due) if due else None, T(at) if at else None)
     assert (str(quick.recurrence[0]) if quick.recurrence else None) == rule
+
+
+def test_a_very_long_line_is_a_title_read_quickly():
+    started = clock.process_time()
+    quick = parse_line("every " * 5000 + "@a " * 3000, PROJECTS, FRIDAY)
+    assert quick.parts == [] and clock.process_time() - started < 5
 
 
 def test_the_table_has_at_least_a_hundred_lines():

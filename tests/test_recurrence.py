@@ -257,6 +257,8 @@ def test_a_phrase_not_understood_says_so(text):
     "FREQ=MONTHLY;BYDAY=XX", "FREQ=MONTHLY;BYMONTHDAY=0", "FREQ=MONTHLY;BYMONTHDAY=32", "FREQ=YEARLY;BYMONTH=13",
     "FREQ=DAILY;COUNT=2;UNTIL=20270101", "FREQ=DAILY;UNTIL=2027", "FREQ=DAILY;BYHOUR=9", "FREQ=DAILY;FREQ=DAILY",
     "FREQ=DAILY;WKST=SU", "FREQ=DAILY;BYSETPOS=1", "FREQ", "FREQ=DAILY;" + "X=1;" * 100,
+    "FREQ=YEARLY;BYMONTH=2;BYDAY=53MO", "FREQ=YEARLY;BYMONTH=12;BYDAY=20MO", "FREQ=DAILY;BYDAY=MO;BYSETPOS=2,3",
+    "FREQ=WEEKLY;BYDAY=MO;BYSETPOS=8",
 ])
 def test_a_rule_outside_the_subset_says_so(rule):
     with pytest.raises(RuleError):
@@ -270,6 +272,19 @@ def test_a_rule_with_no_date_is_found_out_quickly(rule):
     started = time.process_time()
     assert not recurrence.has_dates(parse_rule(rule), D("2026-11-30"))  # anchored on a Monday, in 2026
     assert time.process_time() - started < 5  # a bound that catches a search to the year 9999, not a stopwatch
+
+
+def test_a_count_of_a_rare_rule_is_counted_within_the_horizon_quickly():
+    started = time.process_time()
+    rule = recurrence.with_count_as_until(parse_rule("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO;COUNT=1000"),
+                                          D("2044-02-29"))
+    assert rule.until is not None and rule.until.year <= 2044 + recurrence.HORIZON_YEARS
+    assert time.process_time() - started < 5  # a bound that catches a search to the year 9999, not a stopwatch
+
+
+def test_the_calendars_last_day_ends_a_series():
+    assert schedule("every day", "9999-12-30").next_after_completion(D("9999-12-31"), D("2026-11-27")) is None
+    assert schedule("every day", "9999-12-30").occurrences(D("9999-12-30"), 5) == [D("9999-12-30"), D("9999-12-31")]
 
 
 def test_rules_read_the_same_however_they_are_written():

@@ -22,9 +22,9 @@ def calendar(secret: str):
     feed = calendar_feed.read_feed(secret)  # NotFound (404) for any secret that opens no feed
     body = calendar_feed.to_ics(feed, lambda task_id: url_for("pages.edit", task_id=task_id, _external=True))
     response = Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, no-cache"})
+    # The ETag alone: a Last-Modified from the tasks still in it could go back in time when
+    # the newest one leaves the feed (done, deleted), and If-Modified-Since would then say 304.
     response.add_etag()
-    if feed.tasks:
-        response.last_modified = max(task.updated_at for task in feed.tasks)
     return response.make_conditional(request)
 
 

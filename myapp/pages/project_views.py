@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from ..errors import Conflict, ValidationError
 from ..forms import ProjectForm, TaskForm, show_errors
-from ..services import projects, tasks
+from ..services import projects, quickadd, tasks
 from .blueprint import bp
 from .task_views import PAGE_SIZE, RowContext, blank_add_task_form, list_params, return_to, sidebar_links
 
@@ -62,6 +62,9 @@ def add_task(project_id):
     values = form.values()
     if not values["parent_id"]:
         values["project_id"] = project_id
+        # The project's add box reads its line as quick add, as the list's does (this
+        # project wins over a #project in the line).
+        values, _ = quickadd.with_line(current_user.id, values, current_user.timezone)
     try:
         task = tasks.create_task(current_user.id, values, current_user.timezone)
     except ValidationError as error:

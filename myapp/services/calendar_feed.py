@@ -120,10 +120,10 @@ def to_ics(feed: Feed, task_url: Callable[[uuid.UUID], str]) -> bytes:
         if task.due_time:
             start = datetime.combine(task.due_date, datetime.strptime(task.due_time, "%H:%M").time(), tzinfo=place)
             event.add("dtstart", start)
-            event.add("dtend", start + timedelta(minutes=EVENT_MINUTES))
-        else:
+            event.add("duration", timedelta(minutes=EVENT_MINUTES))
+        else:  # (a duration, not an end: the calendar's last day has no day after it)
             event.add("dtstart", task.due_date)
-            event.add("dtend", task.due_date + timedelta(days=1))
+            event.add("duration", timedelta(days=1))
         if task.recurrence_rule and task.recurrence_mode == "due":
             event.add("rrule", _rrule(task, place))
         calendar.add_component(event)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import islice
 
 from . import idempotency, phrases, projects, scheduling, tasks
 from .operations import operation
@@ -45,7 +46,8 @@ _DATES = (
 _TIMES = re.compile(_START + r"(?:at\s+)?(?:(noon|midnight)|(\d{1,2})(?::(\d{2}))?\s*(am|pm)|(\d{1,2}):(\d{2}))" + _END,
                     re.I)
 _PHRASE_START = re.compile(_START + r"(every!?|after|daily|weekly|monthly|yearly|annually)" + _END, re.I)
-_MAX_PHRASE_WORDS = 9
+_MAX_PHRASE_WORDS = 24
+LINE_MAX = 1000  # longer text is no line to read (QuickLine refuses it; the page takes it as a title)
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ class _Line:
 def _phrase(line: _Line) -> tuple[int, int, Rule, str] | None:
     """The longest recurrence phrase starting at a word of the line (the first such word)."""
     for start_match in line.matches(_PHRASE_START):
-        words = [m for m in re.finditer(r"\S+", line.text[start_match.start():])][:_MAX_PHRASE_WORDS]
+        words = list(islice(re.finditer(r"\S+", line.text[start_match.start():]), _MAX_PHRASE_WORDS))
         for count in range(len(words), 0, -1):
             end = start_match.start() + words[count - 1].end()
             if not line.free(start_match.start(), end):
@@ -178,6 +180,8 @@ def _time(match: re.Match) -> time | None:
 
 def parse_line(text: str, projects: list[tuple[object, str]], now: datetime) -> QuickTask:
     """What the line means. `projects`: the user's (id, name); `now`: their wall clock."""
+    if len(text) > LINE_MAX:
+        return QuickTask(title=" ".join(text.split()))
     line = _Line(text)
     found = QuickTask(title="")
     parts = found.parts
@@ -283,8 +287,8 @@ def create(user_id, body: object, tz: str = "UTC", key: str | None = None):
 def with_line(user_id, values: dict, tz: str = "UTC") -> tuple[dict, QuickTask | None]:
     """A form's fields with its title read as a quick-add line: what the line says fills the
     fields left empty (the detailed fields, where filled, win; tags add up)."""
-    if not isinstance(values.get("title"), str) or not values["title"].strip():
-        return values, None
+    if not isinstance(values.get("title"), str) or not values["title"].strip() or len(values["title"]) > LINE_MAX:
+        return values, None  # (too long to be a line: the title's own check refuses it)
     quick, data = _read(user_id, values["title"], tz)
     merged = {**values, "title": data["title"]}
     for name in ("project_id", "due_date", "due_time", "recurrence"):

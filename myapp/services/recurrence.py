@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from itertools import islice
 
 from dateutil import rrule as du
 
@@ -129,8 +130,9 @@ def parse_rule(text: str) -> Rule:
         ordinal = int(match.group(1) or 0)
         if ordinal and freq not in ("MONTHLY", "YEARLY"):
             raise RuleError("A numbered weekday (3FR) is for MONTHLY and YEARLY rules.")
-        if not -5 <= ordinal <= 5 and freq == "MONTHLY" or not -53 <= ordinal <= 53:
-            raise RuleError(f"No month has a {item}.")
+        in_months = freq == "MONTHLY" or "BYMONTH" in parts  # numbered within a month, else a year
+        if not -5 <= ordinal <= 5 and in_months or not -53 <= ordinal <= 53:
+            raise RuleError(f"No {'month' if in_months else 'year'} has a {item}.")
         byday.append((ordinal, WEEKDAYS.index(match.group(2))))
     if len(set(byday)) != len(byday):
         raise RuleError("BYDAY names a day twice.")
@@ -160,6 +162,9 @@ def parse_rule(text: str) -> Rule:
         until=until, count=count)
     if rule.bysetpos and not (rule.byday or rule.bymonthday or rule.bymonth):
         raise RuleError("BYSETPOS picks among the dates of BYDAY, BYMONTHDAY or BYMONTH: give one of them.")
+    most = {"DAILY": 1, "WEEKLY": 7, "MONTHLY": 31, "YEARLY": 366}[freq]  # dates in one period at most
+    if any(abs(position) > most for position in rule.bysetpos):
+        raise RuleError(f"A {freq.lower()} rule's BYSETPOS is from -{most} to {most}.")
     return rule
 
 
@@ -260,8 +265,12 @@ def with_count_as_until(rule: Rule, anchor: date) -> Rule:
     """COUNT=n as UNTIL=<the n-th date from the anchor> (RFC 5545 counts from DTSTART)."""
     if rule.count is None:
         return rule
-    series = du.rrule(dtstart=_midnight(anchor), count=rule.count, cache=False, **rrule_arguments(rule, anchor))
-    return replace(rule, count=None, until=series[-1].date() if series.count() else anchor)
+    # One pass, bounded: a rule with few dates (Feb 29 on a Monday) would otherwise be
+    # searched to the year 9999 for its thousandth.
+    horizon = _midnight(date(min(anchor.year + HORIZON_YEARS, 9999), 12, 31))
+    series = du.rrule(dtstart=_midnight(anchor), until=horizon, cache=False, **rrule_arguments(rule, anchor))
+    dates = list(islice(series, rule.count))
+    return replace(rule, count=None, until=dates[-1].date() if dates else anchor)
 
 
 @dataclass(frozen=True)
@@ -279,6 +288,8 @@ class Schedule:
         Mode due: the first date of the schedule after `due` that is not before today
         (a late completion never schedules into the past). Mode completion: the schedule
         counted again from today."""
+        if date.max in (due, today):  # the calendar's last day: no date follows it
+            return None
         if self.mode == "due":
             following = first_on_or_after(self.rule, self.anchor, max(due + timedelta(days=1), today))
             return (following, self.anchor) if following else None
@@ -297,7 +308,7 @@ class Schedule:
             if following is None:
                 break
             found.append(following[0])
-            if self.mode == "due":  # one expansion gives the rest
+            if self.mode == "due" and found[-1] < date.max:  # one expansion gives the rest
                 found += dates_from(self.rule, self.anchor, found[-1] + timedelta(days=1), limit - len(found))
                 break
         return found[:limit]

@@ -37,11 +37,14 @@ def columns(sent: Recurrence | None, due_date: date | None, due_time: time | Non
         return dict(NONE)
     rule, mode = _rule_and_mode(sent)
     start = due_date or today
-    if not recurrence.has_dates(rule, start):
-        raise _refuse(f"This rule has no date in the {recurrence.HORIZON_YEARS} years from {start.isoformat()}.")
-    first = recurrence.first_on_or_after(rule, start, start)
-    if first is not None:
-        rule = recurrence.with_count_as_until(rule, first)
+    try:
+        if not recurrence.has_dates(rule, start):
+            raise _refuse(f"This rule has no date in the {recurrence.HORIZON_YEARS} years from {start.isoformat()}.")
+        first = recurrence.first_on_or_after(rule, start, start)
+        if first is not None:
+            rule = recurrence.with_count_as_until(rule, first)
+    except (ValueError, IndexError, OverflowError):  # dateutil's own limits (near the year 9999, say)
+        raise _refuse("This rule cannot be expanded from that date.") from None
     if first is None or (rule.until is not None and rule.until < today):
         raise _refuse("This schedule has no date from today on.")
     return {"due_date": first, "recurrence_rule": str(rule), "recurrence_anchor": first, "recurrence_mode": mode}

@@ -347,7 +347,8 @@ def update_task(user_id: uuid.UUID, task_id: Any, data: Mapping[str, Any], expec
     update_ = parse(TaskUpdate, data)
     changes = update_.changes()
     expected = versions(expected_version)
-    completing = changes.get("completed") is True
+    # Done, and repeating no more (recurrence: null): a plain completion.
+    completing = changes.get("completed") is True and not ("recurrence" in changes and changes["recurrence"] is None)
     task, current = _update_fields(user_id, task_id, update_, dict(changes), expected, tz, completing)
     if task is not None:
         return task

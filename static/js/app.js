@@ -266,7 +266,10 @@
         method: "POST", credentials: "same-origin", body: JSON.stringify({ text: text }),
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
       });
-      if (!response.ok) return;
+      if (!response.ok) {
+        if (ticket === asked) preview.hidden = true; // nothing to show for this text
+        return;
+      }
       const answer = await response.json();
       if (ticket === asked && addBox.value === text) renderPreview(text, answer);
     } catch (error) {

@@ -224,3 +224,19 @@ def test_the_export_holds_the_completions(client, as_alice):
     (item,) = [t for t in exported["tasks"] if t["id"] == task["id"]]
     assert item["recurrence"]["rule"] == "FREQ=WEEKLY;BYDAY=MO" and item["due_date"] == "2030-01-14"
     assert [(c["task_id"], c["due_date"]) for c in exported["completions"]] == [(task["id"], "2030-01-07")]
+
+
+def test_done_and_repeating_no_more_in_one_patch_completes_it(client, as_alice):
+    task = create(client, as_alice, due_date="2030-01-07", recurrence={"text": "every monday"})
+    response = client.patch(f"/api/v1/tasks/{task['id']}", headers=as_alice,
+                            json={"completed": True, "recurrence": None})
+    assert (response.json["completed"], response.json["recurrence"], response.json["due_date"]) == \
+        (True, None, "2030-01-07")
+
+
+def test_a_series_on_the_calendars_last_day_completes_for_good(client, as_alice):
+    task = create(client, as_alice, due_date="9999-12-30", recurrence={"text": "every day"})
+    task = toggle(client, as_alice, task["id"])
+    assert (task["due_date"], task["completed"]) == ("9999-12-31", False)
+    assert client.get(f"/api/v1/tasks/{task['id']}/occurrences", headers=as_alice).json == {"items": ["9999-12-31"]}
+    assert toggle(client, as_alice, task["id"])["completed"] is True

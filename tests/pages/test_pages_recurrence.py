@@ -138,3 +138,18 @@ def test_the_detailed_fields_win_over_the_line(signed_in, sql):
                                "tags": "calls"})
     assert sql("SELECT title, due_date, priority, tags FROM tasks") == [
         ("Call Ana", date(2030, 5, 5), "high", ["calls", "phone"])]
+
+
+def test_an_oversize_title_in_the_add_box_is_refused_without_being_read_as_a_line(signed_in, sql):
+    response = post(signed_in, "/tasks", {"title": "every " * 5000, "priority": "none"})
+    assert response.status_code == 422 and "at most 255 characters" in text_of(response)
+    assert sql("SELECT count(*) FROM tasks")[0][0] == 0
+
+
+def test_the_project_pages_add_box_reads_its_line_too(signed_in, user, sql):
+    home = projects.create_project(user.id, {"name": "Home"})
+    post(signed_in, f"/projects/{home.id}/tasks", {"title": "Water plants every 3 days @garden p2",
+                                                   "priority": "none"})
+    assert sql("SELECT t.title, p.name, t.tags, t.priority, t.recurrence_rule FROM tasks t "
+               "JOIN projects p ON p.id = t.project_id") == [
+        ("Water plants", "Home", ["garden"], "medium", "FREQ=DAILY;INTERVAL=3")]
