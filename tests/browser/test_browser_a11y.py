@@ -19,7 +19,6 @@ UNLABELLED = """() => Array.from(document.querySelectorAll(
 REPEATED_IDS = """() => { const seen = new Map();
     document.querySelectorAll('[id]').forEach(element => seen.set(element.id, (seen.get(element.id) || 0) + 1));
     return Array.from(seen).filter(([, count]) => count > 1).map(([id]) => id); }"""
-FOCUSED = "() => document.activeElement && (document.activeElement.id || document.activeElement.tagName)"
 
 
 def expect(*args):
@@ -59,7 +58,7 @@ def test_every_form_control_on_every_page_has_a_label_and_no_id_is_repeated(open
     check_page(page, "/account (token asks for the password)")
     # And clicking a label focuses its control.
     page.get_by_text("Time zone", exact=True).last.click()
-    assert page.evaluate(FOCUSED) == "timezone"
+    expect(page.locator("#timezone")).to_be_focused()
 
 
 def check_page(page, where: str) -> None:
@@ -75,14 +74,14 @@ def test_a_refused_form_puts_the_focus_on_its_first_invalid_field(open_page, mak
     expect(page.get_by_role("alert")).to_contain_text("Email or password is incorrect.")
     for label in ("Email", "Password"):
         assert page.get_by_label(label, exact=True).get_attribute("aria-invalid") == "true"
-    assert page.evaluate(FOCUSED) == "email"
+    expect(page.locator("#email")).to_be_focused()  # (waits for the page's script to have run)
 
     sign_in(page, user.email)
     page.goto(f"/tasks/{task.id}/edit")
     page.get_by_label("Title").fill("   ")
     page.get_by_role("button", name="Save changes").click()
     expect(page.locator("#title-error")).to_be_visible()
-    assert page.evaluate(FOCUSED) == "title"
+    expect(page.locator("#title")).to_be_focused()
 
     page.goto("/")
     form = page.get_by_role("form", name="Add a task")
@@ -90,7 +89,7 @@ def test_a_refused_form_puts_the_focus_on_its_first_invalid_field(open_page, mak
     form.get_by_label("Tags").fill("not/valid")
     form.get_by_role("button", name="Add task").click()
     expect(page.locator("#tags-error")).to_be_visible()
-    assert page.evaluate(FOCUSED) == "tags"
+    expect(page.locator("#tags")).to_be_focused()
 
 
 @pytest.mark.parametrize("tag", ["constructor", "__proto__"])
