@@ -2,6 +2,7 @@
 into the task's columns (and its due date), and the words and dates shown for it."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, time
 from functools import lru_cache
 
@@ -42,12 +43,22 @@ def columns(sent: Recurrence | None, due_date: date | None, due_time: time | Non
             raise _refuse(f"This rule has no date in the {recurrence.HORIZON_YEARS} years from {start.isoformat()}.")
         first = recurrence.first_on_or_after(rule, start, start)
         if first is not None:
-            rule = recurrence.with_count_as_until(rule, first)
+            rule = recurrence.with_count_as_until(_with_its_day(rule, first), first)
     except (ValueError, IndexError, OverflowError):  # dateutil's own limits (near the year 9999, say)
         raise _refuse("This rule cannot be expanded from that date.") from None
     if first is None or (rule.until is not None and rule.until < today):
         raise _refuse("This schedule has no date from today on.")
     return {"due_date": first, "recurrence_rule": str(rule), "recurrence_anchor": first, "recurrence_mode": mode}
+
+
+def _with_its_day(rule: recurrence.Rule, first: date) -> recurrence.Rule:
+    """A monthly or yearly rule that names months but no day takes its day from its anchor
+    (RFC 5545): kept implicit, a later anchor (a completion on the 30th, a new due date)
+    would change the day, and February could then have none. Its first date's day is
+    written into the rule."""
+    if rule.freq in ("MONTHLY", "YEARLY") and rule.bymonth and not (rule.bymonthday or rule.byday):
+        return replace(rule, bymonthday=(first.day,))
+    return rule
 
 
 @lru_cache(maxsize=4096)

@@ -240,3 +240,14 @@ def test_a_series_on_the_calendars_last_day_completes_for_good(client, as_alice)
     assert (task["due_date"], task["completed"]) == ("9999-12-31", False)
     assert client.get(f"/api/v1/tasks/{task['id']}/occurrences", headers=as_alice).json == {"items": ["9999-12-31"]}
     assert toggle(client, as_alice, task["id"])["completed"] is True
+
+
+def test_a_rule_naming_months_but_no_day_keeps_its_first_dates_day(client, as_alice):
+    task = create(client, as_alice, due_date="2030-02-10", recurrence={"rule": "FREQ=YEARLY;BYMONTH=2",
+                                                                        "mode": "completion"})
+    assert task["recurrence"]["rule"] == "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=10"
+    # Re-anchored on a 31st (a new due date), then done: counted from today, its next date is
+    # still a 10 February (implicit, the day would have been the 31st: none in February).
+    client.patch(f"/api/v1/tasks/{task['id']}", headers=as_alice, json={"due_date": "2030-03-31"})
+    done = toggle(client, as_alice, task["id"])
+    assert done["due_date"].endswith("-02-10") and done["completed"] is False
