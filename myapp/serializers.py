@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .services.projects import PROJECT_COLUMNS
 from .services.scheduling import describe
-from .services.tasks import TASK_COLUMNS
+from .services.tasks import TASK_COLUMNS, entity_tag
 
 TASK_FIELDS = tuple(column.name for column in TASK_COLUMNS)
 _RECURRENCE = ("recurrence_rule", "recurrence_mode", "recurrence_anchor")
@@ -27,7 +27,7 @@ def task_to_json(task) -> dict:
 
 def task_etag(task) -> str:
     """The version and the counts the task shows: a copy with stale counts is stale."""
-    return f"{task.version}.{task.subtask_count}.{task.subtask_completed_count}"
+    return entity_tag(task)
 
 
 def project_to_json(project) -> dict:

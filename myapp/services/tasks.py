@@ -121,6 +121,11 @@ class Counts:
         return self.active + self.completed
 
 
+def entity_tag(task) -> str:
+    """A task row's entity tag: its version and the counts it shows (TASK_TAG, in Python)."""
+    return f"{task.version}.{task.subtask_count}.{task.subtask_completed_count}"
+
+
 def _task_uuid(task_id: Any) -> uuid.UUID:
     return existing_id(task_id, TASK_NOT_FOUND)
 
@@ -369,19 +374,10 @@ def _current(user_id, task_id, expected) -> Row:
     if current is None:
         rollback()
         raise NotFound(TASK_NOT_FOUND)
-    if expected is not None and current.version not in expected.versions and \
-            f"{current.version}.{current.subtask_count}.{current.subtask_completed_count}" not in expected.tags:
+    if expected is not None and current.version not in expected.versions and entity_tag(current) not in expected.tags:
         rollback()
         raise Conflict(current)
     return current
-
-
-def _raise_missing_or_stale(user_id, task_id):
-    current = _GET.first(task=_task_uuid(task_id), owner=user_id)
-    rollback()
-    if current is None:
-        raise NotFound(TASK_NOT_FOUND)
-    raise Conflict(current)
 
 
 def _by_version(statements: dict, user_id, task_id, expected_version):
@@ -389,7 +385,7 @@ def _by_version(statements: dict, user_id, task_id, expected_version):
     expected = versions(expected_version)
     row = statements[expected is not None].first(**_expected(user_id, task_id, expected))
     if row is None:
-        _raise_missing_or_stale(user_id, task_id)
+        raise Conflict(_current(user_id, task_id, None))  # (NotFound when it is not the user's)
     return row
 
 

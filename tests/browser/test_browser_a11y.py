@@ -9,6 +9,7 @@ import pytest
 
 from myapp.services import projects, tasks
 
+from support.browser import expect, sign_in
 from support.pages import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -19,19 +20,6 @@ UNLABELLED = """() => Array.from(document.querySelectorAll(
 REPEATED_IDS = """() => { const seen = new Map();
     document.querySelectorAll('[id]').forEach(element => seen.set(element.id, (seen.get(element.id) || 0) + 1));
     return Array.from(seen).filter(([, count]) => count > 1).map(([id]) => id); }"""
-
-
-def expect(*args):
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(*args)
-
-
-def sign_in(page, email: str, password: str = PASSWORD):
-    page.goto("/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_every_form_control_on_every_page_has_a_label_and_no_id_is_repeated(open_page, make_user, sql):

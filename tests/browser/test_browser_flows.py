@@ -8,23 +8,12 @@ import pytest
 
 from myapp.services import tasks
 
+from support.browser import assert_fits, expect
 from support.pages import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 ZONE = "Europe/Paris"  # the browser's time zone; sign-up picks it up
-
-
-def expect(*args):
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(*args)
-
-
-def assert_fits(page):
-    """No sideways scrolling at this width."""
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
 
 
 def titles(page) -> list[str]:

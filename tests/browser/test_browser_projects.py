@@ -9,32 +9,10 @@ import pytest
 
 from myapp.services import projects, tasks
 
+from support.browser import assert_fits, expect, sign_in, task_row
 from support.pages import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-def expect(*args):
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(*args)
-
-
-def sign_in(page, email: str):
-    page.goto("/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def assert_fits(page):
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
-
-
-def task_row(page, title: str):
-    return page.locator("li.task", has=page.locator(":scope > .task-body .task-title",
-                                                    has_text=re.compile(f"^{title}$")))
 
 
 def add_subtask(page, parent: str, title: str):

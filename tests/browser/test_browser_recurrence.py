@@ -10,27 +10,10 @@ import pytest
 
 from myapp.services import tasks
 
+from support.browser import expect, sign_in, task_row
 from support.pages import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-def expect(*args):
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(*args)
-
-
-def sign_in(page, email: str):
-    page.goto("/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def task_row(page, title: str):
-    return page.locator("li.task", has=page.locator(":scope > .task-body .task-title",
-                                                    has_text=re.compile(f"^{title}$")))
 
 
 @pytest.mark.parametrize("width", [1280, 375])
