@@ -169,6 +169,8 @@ class Task(db.Model):
         "CASE priority WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END",
         persisted=True))
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    # An imported task's source: the format and the source's id or content (services/imports.py).
+    import_key: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
@@ -187,6 +189,7 @@ class Task(db.Model):
         CheckConstraint("recurrence_rule IS NULL OR due_date IS NOT NULL", name="recurrence_needs_date"),
         CheckConstraint("recurrence_mode IN ('due', 'completion')", name="recurrence_mode_valid"),
         CheckConstraint("char_length(recurrence_rule) <= 300", name="recurrence_rule_length"),
+        CheckConstraint("char_length(import_key) <= 200", name="import_key_length"),
         # The database itself keeps tasks in their owner's projects and under their owner's
         # tasks; a subtree follows its root to another project (ON UPDATE CASCADE).
         UniqueConstraint("id", "project_id", "user_id"),
@@ -203,6 +206,8 @@ class Task(db.Model):
         Index("ix_tasks_user_title", "user_id", text("lower(title)"), "id"),
         Index("ix_tasks_tags", "tags", postgresql_using="gin"),
         Index("ix_tasks_search", "search_vector", postgresql_using="gin"),
+        Index("uq_tasks_user_import_key", "user_id", "import_key", unique=True,
+              postgresql_where=text("import_key IS NOT NULL")),
     )
 
 

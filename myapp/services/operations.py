@@ -46,37 +46,59 @@ def operation(name: str):
             position = positions.get(name)
             return args[position] if position is not None and position < len(args) else None
 
+        def failed(error: BaseException) -> tuple[str, BaseException]:
+            """The outcome to log, and what to raise instead (or the error itself)."""
+            rollback()
+            if isinstance(error, AppError):
+                return error.code.lower(), error
+            if isinstance(error, GeneratorExit):  # a streamed answer's reader went away
+                return "cancelled", error
+            if is_statement_timeout(error):
+                log.warning(f"{name}: statement timeout", extra={"operation": name})
+                return "query_timeout", QueryTimeout()
+            if is_unavailable(error):
+                log.warning(describe_unavailable(error, db.engine.url))
+                return "database_unavailable", DatabaseUnavailable()
+            return "error", error
+
+        def record(args: tuple, kwargs: dict, outcome: str, started: float) -> None:
+            user_id, task_id = argument("user_id", args, kwargs), argument("task_id", args, kwargs)
+            _record({
+                "operation": name,
+                "user_id": str(user_id) if user_id else None,
+                "task_id": str(task_id) if task_id else None,
+                "outcome": outcome,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            })
+
+        if inspect.isgeneratorfunction(fn):  # a stream of events: the same, around all of it
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                started, outcome = time.perf_counter(), "ok"
+                try:
+                    return (yield from fn(*args, **kwargs))
+                except BaseException as error:
+                    outcome, raised = failed(error)
+                    if raised is error:
+                        raise
+                    raise raised from error
+                finally:
+                    record(args, kwargs, outcome, started)
+
+            return wrapper
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            started = time.perf_counter()
-            outcome = "ok"
+            started, outcome = time.perf_counter(), "ok"
             try:
                 return fn(*args, **kwargs)
-            except AppError as error:
-                outcome = error.code.lower()
-                rollback()
-                raise
             except Exception as error:
-                rollback()
-                if is_statement_timeout(error):
-                    outcome = "query_timeout"
-                    log.warning(f"{name}: statement timeout", extra={"operation": name})
-                    raise QueryTimeout() from error
-                if is_unavailable(error):
-                    outcome = "database_unavailable"
-                    log.warning(describe_unavailable(error, db.engine.url))
-                    raise DatabaseUnavailable() from error
-                outcome = "error"
-                raise
+                outcome, raised = failed(error)
+                if raised is error:
+                    raise
+                raise raised from error
             finally:
-                user_id, task_id = argument("user_id", args, kwargs), argument("task_id", args, kwargs)
-                _record({
-                    "operation": name,
-                    "user_id": str(user_id) if user_id else None,
-                    "task_id": str(task_id) if task_id else None,
-                    "outcome": outcome,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                })
+                record(args, kwargs, outcome, started)
 
         return wrapper
 

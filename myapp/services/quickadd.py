@@ -39,8 +39,11 @@ _DATES = (
     ("weekday", re.compile(_START + r"(?:on\s+)?(" + "|".join(_WEEKDAYS) + r")" + _END, re.I)),
     ("in", re.compile(_START + r"in\s+(\d{1,3})\s+(day|week|month)s?" + _END, re.I)),
     ("iso", re.compile(_START + r"(?:on\s+)?(\d{4})-(\d{2})-(\d{2})" + _END)),
-    ("month_day", re.compile(_START + r"(?:on\s+)?(" + _MONTH + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?" + _END, re.I)),
-    ("day_month", re.compile(_START + r"(?:on\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+(" + _MONTH + r")\.?" + _END, re.I)),
+    # With a year or without (then the next such day).
+    ("month_day", re.compile(_START + r"(?:on\s+)?(" + _MONTH + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?"
+                             + _END, re.I)),
+    ("day_month", re.compile(_START + r"(?:on\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+(" + _MONTH + r")\.?(?:,?\s+(\d{4}))?"
+                             + _END, re.I)),
     ("month_day_of", re.compile(_START + r"on\s+the\s+(\d{1,2})(?:st|nd|rd|th)" + _END, re.I)),
 )
 _TIMES = re.compile(_START + r"(?:at\s+)?(?:(noon|midnight)|(\d{1,2})(?::(\d{2}))?\s*(am|pm)|(\d{1,2}):(\d{2}))" + _END,
@@ -150,10 +153,14 @@ def _date(kind: str, match: re.Match, today: date) -> date | None:
             return date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
             return None
-    if kind == "month_day":
-        return _month_day(_MONTHS[match[1].lower()], int(match[2]), today)
-    if kind == "day_month":
-        return _month_day(_MONTHS[match[2].lower()], int(match[1]), today)
+    if kind in ("month_day", "day_month"):
+        month, day = (match[1], match[2]) if kind == "month_day" else (match[2], match[1])
+        if match[3] is None:
+            return _month_day(_MONTHS[month.lower()], int(day), today)
+        try:
+            return date(int(match[3]), _MONTHS[month.lower()], int(day))
+        except ValueError:
+            return None
     day = int(match[1])  # on the 15th: this month's, or next month's once passed
     for months in range(0, 3):
         month = today.year * 12 + today.month - 1 + months
@@ -182,6 +189,23 @@ def parse_line(text: str, projects: list[tuple[object, str]], now: datetime) -> 
     """What the line means. `projects`: the user's (id, name); `now`: their wall clock."""
     if len(text) > LINE_MAX:
         return QuickTask(title=" ".join(text.split()))
+    found = _recognise(text, projects, now)
+    if not found.title:  # nothing left to name the task: the line is its title, as typed
+        return QuickTask(title=" ".join(text.split()), unknown_projects=found.unknown_projects)
+    return found
+
+
+def parse_when(text: str, now: datetime) -> QuickTask | None:
+    """Date text alone, as other apps keep a due date ("every monday at 9am", "Jan 20 2030"):
+    its date, time and recurrence; None when any of it is not understood."""
+    if len(text) > LINE_MAX:
+        return None
+    found = _recognise(text, [], now)
+    return None if found.title or found.tags or found.priority != "none" else found
+
+
+def _recognise(text: str, projects: list[tuple[object, str]], now: datetime) -> QuickTask:
+    """The parts of the line it recognises; the title is what is left (maybe nothing)."""
     line = _Line(text)
     found = QuickTask(title="")
     parts = found.parts
@@ -231,8 +255,6 @@ def parse_line(text: str, projects: list[tuple[object, str]], now: datetime) -> 
         # A time alone: today, or tomorrow once that time has passed.
         found.due_date = today if found.due_time > now.time() else today + timedelta(days=1)
     found.title = line.rest()
-    if not found.title:  # nothing left to name the task: the line is its title, as typed
-        return QuickTask(title=" ".join(text.split()), unknown_projects=found.unknown_projects)
     parts.sort(key=lambda part: part.start)
     return found
 

@@ -43,7 +43,7 @@ def columns(sent: Recurrence | None, due_date: date | None, due_time: time | Non
             raise _refuse(f"This rule has no date in the {recurrence.HORIZON_YEARS} years from {start.isoformat()}.")
         first = recurrence.first_on_or_after(rule, start, start)
         if first is not None:
-            rule = recurrence.with_count_as_until(_with_its_day(rule, first), first)
+            rule = recurrence.with_count_as_until(with_its_day(rule, first), first)
     except (ValueError, IndexError, OverflowError):  # dateutil's own limits (near the year 9999, say)
         raise _refuse("This rule cannot be expanded from that date.") from None
     if first is None or (rule.until is not None and rule.until < today):
@@ -51,7 +51,7 @@ def columns(sent: Recurrence | None, due_date: date | None, due_time: time | Non
     return {"due_date": first, "recurrence_rule": str(rule), "recurrence_anchor": first, "recurrence_mode": mode}
 
 
-def _with_its_day(rule: recurrence.Rule, first: date) -> recurrence.Rule:
+def with_its_day(rule: recurrence.Rule, first: date) -> recurrence.Rule:
     """A monthly or yearly rule that names months but no day takes its day from its anchor
     (RFC 5545): kept implicit, a later anchor (a completion on the 30th, a new due date)
     would change the day, and February could then have none. Its first date's day is

@@ -1,0 +1,363 @@
+"""Imports: a file's records (myapp.importers) checked and stored, in one transaction, in bulk.
+
+Every record is checked against the rules every task obeys (validation.TaskCreate); one
+that breaks one is skipped with its line and reason, never the whole file. Projects are
+matched by name regardless of case; each task remembers its source (tasks.import_key),
+so that the same file imported again creates nothing new. Rows are written with COPY, a
+level of the task tree at a time (parents before their subtasks), in batches, each
+followed by a progress event.
+"""
+from __future__ import annotations
+
+import time as clock
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import text
+
+from .. import importers
+from ..errors import QueryTimeout, ValidationError
+from ..extensions import db
+from ..importers.records import Parsed, Record
+from . import recurrence, scheduling
+from .operations import operation, transaction
+from .projects import MAX_PROJECTS
+from .timezones import now_in
+from .validation import ProjectCreate, TaskCreate, parse
+
+MAX_BYTES = 50 * 1024 * 1024  # the import route's own body limit
+MAX_TASKS = 50_000
+TIME_BOUND_SECONDS = 120  # imports and exports, not the 15 s of other requests
+MAX_DEPTH = 4  # levels of tasks (the tree trigger's limit)
+BATCH = 2000  # rows per COPY: a progress event after each
+PREVIEW_ROWS = 10
+TASK_COPY_COLUMNS = ("id", "user_id", "project_id", "parent_id", "title", "description", "completed", "completed_at",
+                     "due_date", "due_time", "recurrence_rule", "recurrence_anchor", "recurrence_mode", "priority",
+                     "tags", "import_key", "created_at")
+
+
+def _refused(message: str) -> ValidationError:
+    return ValidationError(message, details={"file": message})
+
+
+@dataclass
+class _Existing:
+    """A task an earlier import made (or, for this app's own export, the very task)."""
+
+    id: uuid.UUID
+    project_id: uuid.UUID
+    depth: int
+
+
+@dataclass
+class _Task:
+    """A record that passed its checks, as the row it becomes."""
+
+    record: Record
+    values: dict
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    parent: _Task | None = None
+    parent_existing: _Existing | None = None
+    depth: int = 1
+    project_id: uuid.UUID | None = None  # None: the Inbox
+
+
+class _Plan:
+    """What an import will write, worked out before anything is."""
+
+    def __init__(self, parsed: Parsed):
+        self.parsed = parsed
+        self.projects: dict[str, uuid.UUID] = {}  # lower(name) -> id (a new one's made here)
+        self.new_projects: list[dict] = []
+        self.tasks: list[_Task] = []
+        self.existing: dict[str, _Existing] = {}
+
+
+def _report(plan: _Plan, dry_run: bool) -> dict:
+    parsed = plan.parsed
+    report = {
+        "format": parsed.format,
+        "dry_run": dry_run,
+        "projects_created": len(plan.new_projects),
+        "tasks_created": len(plan.tasks),
+        "tasks_existing": len(plan.existing),
+        "tasks_skipped": [{"line": line, "reason": reason} for line, reason in sorted(parsed.skipped)],
+        "warnings": [{"line": line, "message": message} for line, message in sorted(parsed.warnings)],
+        "preview": [_preview(task) for task in sorted(plan.tasks, key=lambda t: t.record.line)[:PREVIEW_ROWS]],
+    }
+    if parsed.mapping is not None:
+        report["mapping"] = parsed.mapping
+    return report
+
+
+def _preview(task: _Task) -> dict:
+    values = task.values
+    return {"line": task.record.line, "title": values["title"], "project": task.record.project,
+            "parent_line": task.parent.record.line if task.parent else None,
+            "due_date": values["due_date"], "due_time": values["due_time"].strftime("%H:%M") if values["due_time"]
+            else None, "recurrence": values["recurrence_rule"], "priority": values["priority"],
+            "tags": values["tags"], "completed": values["completed"]}
+
+
+@operation("user.import")
+def import_file(user_id: uuid.UUID, data: bytes, filename: str = "", format: str | None = None,
+                dry_run: bool = False, tz: str = "UTC") -> Iterator[dict]:
+    """Import a file: progress events ({"stored", "total"}) while rows are written, then the
+    report. Nothing is written on a dry run, or when anything fails (one transaction)."""
+    deadline = clock.monotonic() + TIME_BOUND_SECONDS
+    if format is not None and format not in importers.FORMATS:
+        raise ValidationError(details={"format": f"Use one of {', '.join(importers.FORMATS)} (or none, to detect it)."})
+    if len(data) > MAX_BYTES:
+        raise _refused(f"This file is larger than {MAX_BYTES // (1024 * 1024)} MB, the most one import reads.")
+    now = now_in(tz)
+    try:
+        parsed = importers.read(data, filename, format, tz, now)
+    except importers.ImportRefused as error:
+        raise _refused(str(error)) from None
+    if len(parsed.records) > MAX_TASKS:
+        raise _refused(f"This file holds {len(parsed.records):,} tasks: one import takes at most {MAX_TASKS:,}.")
+    with transaction():
+        # One import per user at a time: what the second finds existing, the first has written.
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('import of ' || :owner, 0))"),
+                           {"owner": str(user_id)})
+        plan = _Plan(parsed)
+        _match_projects(user_id, plan)
+        _match_existing(user_id, plan)
+        _check_records(plan, now.date())
+        _build_tree(user_id, plan)
+        if dry_run:
+            yield _report(plan, dry_run)
+            return
+        _create_projects(user_id, plan)
+        yield from _store(user_id, plan, deadline)
+    yield _report(plan, dry_run)
+
+
+def _match_projects(user_id, plan: _Plan) -> None:
+    rows = db.session.execute(text("SELECT id, name FROM projects WHERE user_id = :owner"), {"owner": user_id})
+    plan.projects = {name.lower(): project_id for project_id, name in rows}
+    existing = len(plan.projects)
+    for spec in plan.parsed.projects:
+        try:
+            checked = parse(ProjectCreate, {"name": spec.name, "color": spec.color})
+        except ValidationError:
+            plan.parsed.warn(1, f"“{spec.name[:40]}” cannot be a project's name: its tasks go to the Inbox.")
+            continue
+        if checked.name.lower() not in plan.projects:
+            plan.projects[checked.name.lower()] = project_id = uuid.uuid4()
+            plan.new_projects.append({"id": project_id, "name": checked.name, "color": checked.color,
+                                      "archived": spec.archived})
+    if existing + len(plan.new_projects) > MAX_PROJECTS:
+        raise _refused(f"This import would make {len(plan.new_projects)} new projects, and you have {existing}: "
+                       f"at most {MAX_PROJECTS} projects in all. Nothing was imported.")
+
+
+_EXISTING = text("""
+WITH RECURSIVE found AS (
+    SELECT id, parent_id, project_id, import_key FROM tasks
+    WHERE user_id = :owner AND (import_key = ANY(:keys) OR id = ANY(:ids))
+), up(start, id, n) AS (
+    SELECT id, parent_id, 1 FROM found
+    UNION ALL
+    SELECT up.start, t.parent_id, up.n + 1 FROM tasks AS t JOIN up ON t.id = up.id
+    WHERE up.id IS NOT NULL AND up.n < 8
+)
+SELECT found.id, found.project_id, found.import_key, max(up.n) AS depth
+FROM found JOIN up ON up.start = found.id GROUP BY found.id, found.project_id, found.import_key
+""")
+
+
+def _match_existing(user_id, plan: _Plan) -> None:
+    """The records this user has already (imported before; or, for this app's own export,
+    the very tasks the file was made of): they are not made again."""
+    keys = [record.key for record in plan.parsed.records]
+    ids = []
+    if plan.parsed.format == "json":
+        ids = [uuid.UUID(key.removeprefix("json:")) for key in keys if _is_uuid(key.removeprefix("json:"))]
+    if not keys:
+        return
+    wanted = set(keys)
+    for task_id, project_id, import_key, depth in db.session.execute(
+            _EXISTING, {"owner": user_id, "keys": keys, "ids": ids}):
+        for key in (import_key, f"json:{task_id}"):
+            if key in wanted:
+                plan.existing[key] = _Existing(task_id, project_id, depth)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _reason(error: ValidationError) -> str:
+    return " ".join(f"{name.replace('_', ' ').capitalize()}: {message}" if name != "_" else message
+                    for name, message in error.details.items())
+
+
+def _check_records(plan: _Plan, today: date) -> None:
+    """Each new record checked by the rules of a new task; the ones that break one skipped."""
+    parsed = plan.parsed
+    seen: set[str] = set()
+    for record in parsed.records:
+        if record.key in plan.existing or record.key in seen:
+            if record.key in seen:
+                parsed.skip(record.line, "The same task (its id) is in this file twice: the first is kept.")
+            continue
+        seen.add(record.key)
+        try:
+            checked = parse(TaskCreate, {"title": record.title, "description": record.description,
+                                         "due_date": record.due_date, "due_time": record.due_time,
+                                         "priority": record.priority, "tags": record.tags,
+                                         "completed": record.completed})
+        except ValidationError as error:
+            parsed.skip(record.line, _reason(error))
+            continue
+        values = checked.model_dump(exclude={"recurrence", "project_id", "parent_id"})
+        values.update(_schedule(record, values, parsed, today))
+        if values["due_time"] is not None and values["due_date"] is None:
+            values["due_time"] = None
+            parsed.warn(record.line, "A due time without a date: the time is left out.")
+        values["completed_at"] = _aware(record.completed_at) if values["completed"] else None
+        values["created_at"] = _aware(record.created_at)
+        plan.tasks.append(_Task(record, values))
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def _schedule(record: Record, values: dict, parsed: Parsed, today: date) -> dict:
+    """The schedule columns of a record's rule (kept as the source states it, from its due
+    date, or from today without one); a rule outside the subset: no recurrence, a warning."""
+    if not record.rule:
+        return dict(scheduling.NONE)
+    try:
+        rule = recurrence.parse_rule(record.rule)
+        start = values["due_date"] or today
+        first = start if values["due_date"] else recurrence.first_on_or_after(rule, start, start)
+        if first is None or not recurrence.has_dates(rule, first):
+            raise recurrence.RuleError("it has no date from the task's due date on")
+        rule = recurrence.with_count_as_until(scheduling.with_its_day(rule, first), first)
+    except (recurrence.RuleError, ValueError, IndexError, OverflowError) as error:
+        parsed.warn(record.line, f"The repeat rule “{record.rule[:80]}” is not supported here ({error}): "
+                                 "the task does not repeat.")
+        return dict(scheduling.NONE)
+    return {"due_date": first, "recurrence_rule": str(rule), "recurrence_anchor": first,
+            "recurrence_mode": record.mode if record.mode in recurrence.MODES else "due"}
+
+
+def _build_tree(user_id, plan: _Plan) -> None:
+    """Each task's parent (a task of the file, or one an earlier import made), depth and
+    project: a subtask is in its parent's project; one whose parent was skipped goes under
+    the nearest ancestor that was not; one that would be deeper than MAX_DEPTH goes under
+    its ancestor at that depth's parent."""
+    parsed = plan.parsed
+    by_key = {task.record.key: task for task in plan.tasks}
+    records = {record.key: record for record in parsed.records}
+    for task in plan.tasks:
+        parent_key, visited = task.record.parent, {task.record.key}
+        while parent_key and parent_key not in by_key and parent_key not in plan.existing:
+            if parent_key not in records or parent_key in visited:
+                parsed.warn(task.record.line, "Its parent task is not in this file: it is a top-level task.")
+                parent_key = None
+                break
+            visited.add(parent_key)
+            parent_key = records[parent_key].parent  # a skipped parent: its own parent
+            if parent_key is None or parent_key in by_key or parent_key in plan.existing:
+                parsed.warn(task.record.line, "Its parent task was skipped: it goes under the next task up.")
+        task.parent = by_key.get(parent_key) if parent_key else None
+        task.parent_existing = plan.existing.get(parent_key) if parent_key else None
+    _place(plan)
+
+
+def _place(plan: _Plan) -> None:
+    """Depths and projects, parents first; a cycle in the file is cut where it closes."""
+    done: set[int] = set()
+    for task in plan.tasks:
+        chain, node = [], task
+        while node is not None and id(node) not in done:
+            if node in chain:  # a cycle: this one becomes a top-level task
+                plan.parsed.warn(node.record.line, "Its parents lead back to itself: it is a top-level task.")
+                node.parent = None
+                break
+            chain.append(node)
+            node = node.parent
+        for node in reversed(chain):
+            _place_one(plan, node)
+            done.add(id(node))
+
+
+def _place_one(plan: _Plan, task: _Task) -> None:
+    existing = task.parent_existing
+    if task.parent is not None:
+        while task.parent is not None and task.parent.depth >= MAX_DEPTH:
+            task.parent = task.parent.parent
+            plan.parsed.warn(task.record.line, f"Tasks nest at most {MAX_DEPTH} levels: it goes one level up.")
+        if task.parent is not None:
+            task.depth, task.project_id = task.parent.depth + 1, task.parent.project_id
+            return
+    if existing is not None and existing.depth < MAX_DEPTH:
+        task.depth, task.project_id = existing.depth + 1, existing.project_id
+        return
+    if existing is not None:
+        task.parent_existing = None
+        plan.parsed.warn(task.record.line, f"Tasks nest at most {MAX_DEPTH} levels: it is a top-level task.")
+    task.depth = 1
+    name = task.record.project
+    task.project_id = plan.projects.get(name.strip().lower()) if name else None
+
+
+_PROJECTS = text("""
+INSERT INTO projects (id, user_id, name, color, archived)
+SELECT id, :owner, name, color, archived
+FROM unnest(CAST(:ids AS uuid[]), CAST(:names AS text[]), CAST(:colors AS text[]), CAST(:archived AS boolean[]))
+     WITH ORDINALITY AS p(id, name, color, archived, n)
+ORDER BY n
+""")
+
+
+def _create_projects(user_id, plan: _Plan) -> None:
+    if not plan.new_projects:
+        return
+    columns = {name: [project[name] for project in plan.new_projects] for name in ("id", "name", "color", "archived")}
+    db.session.execute(_PROJECTS, {"owner": user_id, "ids": columns["id"], "names": columns["name"],
+                                   "colors": columns["color"], "archived": columns["archived"]})
+
+
+def _store(user_id, plan: _Plan, deadline: float) -> Iterator[dict]:
+    """COPY the tasks, parents before subtasks, BATCH rows at a time, then the completions."""
+    tasks = sorted(plan.tasks, key=lambda task: task.depth)  # stable: the file's order within a level
+    total, stored = len(tasks), 0
+    # Without a creation time of their own, tasks are made in the file's order (a microsecond apart).
+    first = datetime.now(UTC) - timedelta(microseconds=max((task.record.line for task in tasks), default=0))
+    driver = db.session.connection().connection.driver_connection
+    yield {"stored": 0, "total": total}
+    columns = ", ".join(TASK_COPY_COLUMNS)
+    while stored < total:
+        batch = tasks[stored:stored + BATCH]
+        with driver.cursor() as cursor, cursor.copy(f"COPY tasks ({columns}) FROM STDIN") as copy:
+            for task in batch:
+                values = task.values
+                copy.write_row((
+                    task.id, user_id, task.project_id,
+                    task.parent.id if task.parent else task.parent_existing.id if task.parent_existing else None,
+                    values["title"], values["description"], values["completed"], values["completed_at"],
+                    values["due_date"], values["due_time"], values["recurrence_rule"], values["recurrence_anchor"],
+                    values["recurrence_mode"], values["priority"], values["tags"], task.record.key[:200],
+                    values["created_at"] or first + timedelta(microseconds=task.record.line)))
+        stored += len(batch)
+        if clock.monotonic() > deadline:
+            raise QueryTimeout(f"The import took longer than {TIME_BOUND_SECONDS} s and was stopped: nothing was "
+                               "imported. Split the file and import the parts.")
+        yield {"stored": stored, "total": total}
+    with driver.cursor() as cursor, cursor.copy(
+            "COPY task_completions (task_id, user_id, due_date, anchor, completed_at) FROM STDIN") as copy:
+        for task in plan.tasks:
+            if task.values["recurrence_rule"] is not None:
+                for due_date, completed_at in task.record.completions:
+                    copy.write_row((task.id, user_id, due_date, due_date, _aware(completed_at)))
