@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
 
-from . import cli, database, login, models, ratelimits, security  # noqa: F401 - models register their tables
+from . import cli, database, login, models, ratelimits, security, transfers  # noqa: F401 - models register their tables
 from .errors import register_error_handlers
 from .extensions import csrf, db, login_manager, migrate
 from .json_provider import OrjsonProvider
@@ -45,6 +45,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     register_error_handlers(app)
     cli.register_commands(app)
     security.init_app(app)
+    transfers.init_app(app)
     with app.app_context():
         database.check_database_at_start(db.engine, app.config["DB_STATEMENT_TIMEOUT_MS"])
     return app

@@ -11,6 +11,7 @@ import re
 from functools import cache
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -189,3 +190,10 @@ class TokenForm(PageForm):
 class DeleteAccountForm(PageForm):
     password = PasswordField("Your password", render_kw={"autocomplete": "current-password"})
 
+
+class ImportForm(PageForm):
+    file = FileField("File", render_kw={"accept": ".json,.csv,.ics,.txt,application/json,text/csv,text/calendar"})
+    format = SelectField("Format", choices=_choices({
+        "": "Detect it", "json": "This app's JSON export", "todoist-csv": "Todoist (CSV)",
+        "ticktick-csv": "TickTick (backup CSV)", "csv": "Any CSV with a header row", "ics": "iCalendar (.ics)"}),
+        validate_choice=False)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import g, jsonify, request, url_for
 
+from .. import transfers
 from ..errors import ValidationError
 from ..serializers import project_etag, project_to_json, task_etag, task_to_json, user_to_json
-from ..services import export as exports
-from ..services import idempotency, projects, quickadd, tasks
+from ..services import idempotency, imports, projects, quickadd, tasks
 from . import openapi
 from .blueprint import bp
 from .inputs import expected_version, idempotency_key, json_body, query_params
@@ -164,9 +164,34 @@ def me():
     return user_to_json(g.api_user)
 
 
-@bp.get("/export")
-def export():
-    return exports.export_data(g.api_user.id)
+@bp.get("/export", defaults={"extension": "json"})
+@bp.get("/export.<any(csv, ics):extension>")
+def export_file(extension: str):
+    return transfers.export_response(g.api_user, extension)
+
+
+def _flag(value: str | None, name: str) -> bool:
+    if value in (None, "", "false", "0"):
+        return False
+    if value in ("true", "1"):
+        return True
+    raise ValidationError(details={name: "Use true or false."})
+
+
+@bp.post("/import")
+@transfers.body_limit(imports.MAX_BYTES)
+def import_file():
+    params = _only(query_params(), "dry_run", "format")
+    upload = request.files.get("file")
+    if upload is None:
+        raise ValidationError(details={"file": "Send the file as the multipart/form-data field “file”."})
+    events = imports.import_file(g.api_user.id, upload.read(), upload.filename or "",
+                                 request.form.get("format") or params.get("format"),
+                                 _flag(params.get("dry_run"), "dry_run"), g.api_user.timezone)
+    if transfers.wants_ndjson():
+        return transfers.ndjson_response(events)
+    *_, report = events
+    return report
 
 
 @bp.get("/openapi.json", endpoint="openapi")

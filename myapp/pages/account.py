@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import orjson
-from flask import Response, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 
-from .. import ratelimits
-from ..errors import ValidationError
-from ..forms import DeleteAccountForm, PasswordForm, TimezoneForm, TokenForm, optional_int, show_errors
-from ..services import calendar_feed, signins, tasks, tokens, users
-from ..services import export as exports
-from ..services.timezones import today_in
+from .. import ratelimits, transfers
+from ..errors import ValidationError, json_error
+from ..forms import DeleteAccountForm, ImportForm, PasswordForm, TimezoneForm, TokenForm, optional_int, show_errors
+from ..services import calendar_feed, imports, signins, tasks, tokens, users
 from .blueprint import bp
 from .calendar import feed_urls
 
@@ -25,13 +22,15 @@ def _account_page(status: int = 200, **context):
         "timezone_form": TimezoneForm(formdata=None, timezone=current_user.timezone),
         "token_form": TokenForm(formdata=None),
         "delete_form": DeleteAccountForm(formdata=None),
+        "import_form": ImportForm(formdata=None),
     }
     return render_template("pages/account.html", **{**forms, **context},
                            api_tokens=tokens.list_tokens(current_user.id),
                            sign_ins=signins.list_sign_ins(current_user.id),
                            needs_password=not _recently_authenticated(),
                            counts=tasks.count_tasks(current_user.id),
-                           calendar=feed_urls(calendar_feed.feed_secret(current_user))), status
+                           calendar=feed_urls(calendar_feed.feed_secret(current_user)),
+                           max_import_bytes=imports.MAX_BYTES), status
 
 
 def _recently_authenticated() -> bool:
@@ -115,14 +114,44 @@ def end_sign_in(sign_in_id):
     return redirect(url_for("pages.account"))
 
 
-@bp.get("/account/export")
+@bp.get("/account/export", defaults={"extension": "json"})
+@bp.get("/account/export.<any(csv, ics):extension>")
 @login_required
-def export():
-    data = exports.export_data(current_user.id)
-    filename = f"tasks-export-{today_in(current_user.timezone).isoformat()}.json"
-    return Response(orjson.dumps(data, option=orjson.OPT_INDENT_2), mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "Cache-Control": "private, no-store"})
+def export(extension: str):
+    return transfers.export_response(current_user, extension)
+
+
+@bp.post("/account/import")
+@transfers.body_limit(imports.MAX_BYTES)
+@login_required
+def import_file():
+    """Import a file; asked for NDJSON (the page's script), progress lines as rows are stored,
+    then the report as HTML for the page to show; else the account page with the report."""
+    form = ImportForm()
+    dry_run = request.form.get("dry_run") == "true"
+    upload = form.file.data
+    try:
+        if upload is None or not hasattr(upload, "read"):
+            raise ValidationError(details={"file": "Choose a file to import."})
+        events = imports.import_file(current_user.id, upload.read(), upload.filename or "", form.format.data or None,
+                                     dry_run, current_user.timezone)
+        if transfers.wants_ndjson():
+            return transfers.ndjson_response(_with_html(events))
+        *_, report = events
+    except ValidationError as error:
+        if transfers.wants_ndjson():  # the page's script shows the message itself
+            return json_error(error.status, error.code, error.message, error.details)
+        show_errors(form, error.details)
+        return _account_page(422, import_form=form)
+    return _account_page(import_form=form, import_report=report)
+
+
+def _with_html(events):
+    """The report, rendered as the page shows it, beside the report itself."""
+    for event in events:
+        if "format" in event:
+            event = {"report": event, "html": render_template("pages/_import_report.html", report=event)}
+        yield event
 
 
 @bp.post("/account/delete")

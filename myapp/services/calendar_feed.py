@@ -125,13 +125,13 @@ def to_ics(feed: Feed, task_url: Callable[[uuid.UUID], str]) -> bytes:
             event.add("dtstart", task.due_date)
             event.add("duration", timedelta(days=1))
         if task.recurrence_rule and task.recurrence_mode == "due":
-            event.add("rrule", _rrule(task, place))
+            event.add("rrule", rrule_of(task, place))
         calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical()
 
 
-def _rrule(task: Row, place) -> vRecur:
+def rrule_of(task: Row, place) -> vRecur:
     """The task's rule for its event. UNTIL is a date for an all-day event and, as RFC 5545
     requires beside a start with a time zone, the end of that day in UTC for a timed one."""
     rule = parse_rule(task.recurrence_rule)

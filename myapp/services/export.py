@@ -1,35 +1,49 @@
-"""Everything stored for a user, for them to take away."""
+"""Everything stored for a user, for them to take away: read from one consistent snapshot,
+the tasks in keyset batches, handed on one record at a time (myapp.exports writes them)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import any_, bindparam, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..extensions import db
 from ..models import TaskCompletion
-from ..serializers import project_to_json, task_to_json, token_to_json, user_to_json
-from .operations import operation
+from .operations import operation, transaction
 from .projects import ORDER, PROJECT_COLUMNS, P
 from .tasks import TASK_COLUMNS, T
 from .tokens import TOKEN_COLUMNS, K
 from .users import get_user
 
+BATCH = 1000
+C = TaskCompletion.__table__.c
+_TASKS = select(*TASK_COLUMNS).where(T.user_id == bindparam("owner")).order_by(T.created_at, T.id).limit(BATCH)
+_TASKS_AFTER = _TASKS.where(tuple_(T.created_at, T.id) > tuple_(bindparam("created_at"), bindparam("id")))
+_COMPLETIONS = select(C.task_id, C.due_date, C.completed_at).where(
+    C.user_id == bindparam("owner"), C.task_id == any_(bindparam("tasks", type_=ARRAY(C.task_id.type)))
+).order_by(C.task_id, C.completed_at)
+
 
 @operation("user.export")
-def export_data(user_id: uuid.UUID) -> dict:
-    """Everything stored for this user, as JSON-ready data (token hashes excluded)."""
-    user = get_user(user_id)
-    projects = db.session.execute(select(*PROJECT_COLUMNS).where(P.user_id == user_id).order_by(*ORDER))
-    tasks = db.session.execute(select(*TASK_COLUMNS).where(T.user_id == user_id).order_by(T.created_at, T.id))
-    tokens = db.session.execute(select(*TOKEN_COLUMNS).where(K.user_id == user_id).order_by(K.created_at))
-    C = TaskCompletion.__table__.c
-    completions = db.session.execute(select(C.task_id, C.due_date, C.completed_at).where(C.user_id == user_id)
-                                     .order_by(C.task_id, C.completed_at))
-    return {
-        "user": user_to_json(user),
-        "projects": [project_to_json(project) for project in projects],
-        "tasks": [task_to_json(task) for task in tasks],
-        # Each completed occurrence of a recurring task: which task, which due date, when.
-        "completions": [row._asdict() for row in completions],
-        "api_tokens": [token_to_json(token) for token in tokens],
-    }
+def export_records(user_id: uuid.UUID) -> Iterator[tuple]:
+    """("user", account), then ("project", row) each, ("task", row, completions) each, in the
+    order they were made, and ("token", row) each (no token's hash), all as of one moment."""
+    with transaction("REPEATABLE READ"):
+        yield "user", get_user(user_id)
+        for project in db.session.execute(select(*PROJECT_COLUMNS).where(P.user_id == user_id).order_by(*ORDER)):
+            yield "project", project
+        batch = db.session.execute(_TASKS, {"owner": user_id}).all()
+        while batch:
+            completions: dict[uuid.UUID, list] = {}
+            for row in db.session.execute(_COMPLETIONS, {"owner": user_id, "tasks": [task.id for task in batch]}):
+                completions.setdefault(row.task_id, []).append(row)
+            for task in batch:
+                yield "task", task, completions.get(task.id, [])
+            if len(batch) < BATCH:
+                break
+            last = batch[-1]
+            batch = db.session.execute(_TASKS_AFTER, {"owner": user_id, "created_at": last.created_at,
+                                                      "id": last.id}).all()
+        for token in db.session.execute(select(*TOKEN_COLUMNS).where(K.user_id == user_id).order_by(K.created_at)):
+            yield "token", token

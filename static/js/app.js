@@ -329,6 +329,92 @@
   const invalid = document.querySelector('[aria-invalid="true"]') || document.getElementById("form-errors");
   if (invalid) invalid.focus();
 
+  // Import: the upload's own progress, then the server's as it stores the rows (lines of
+  // JSON), then its report. Without JavaScript the form posts and the page shows the report.
+  const importForm = document.getElementById("import-form");
+  if (importForm) {
+    const box = document.getElementById("import-progress");
+    const bar = document.getElementById("import-progress-bar");
+    const label = document.getElementById("import-progress-label");
+    const result = document.getElementById("import-result");
+    const buttons = importForm.querySelectorAll("button[type=submit]");
+    const limitMb = Math.round(Number(importForm.dataset.maxBytes) / (1024 * 1024));
+    const show = (text, value, max) => {
+      label.textContent = text;
+      bar.max = max;
+      if (value === null) bar.removeAttribute("value"); else bar.value = value;
+    };
+    const fail = (message) => {
+      box.hidden = true;
+      announce(message, "error");
+    };
+    importForm.addEventListener("submit", (event) => {
+      const file = importForm.elements.file.files[0];
+      if (!file) return; // the field's own "required" speaks
+      event.preventDefault();
+      if (file.size > Number(importForm.dataset.maxBytes)) {
+        fail(`This file is larger than ${limitMb} MB, the most one import reads.`);
+        return;
+      }
+      const data = new FormData(importForm);
+      data.set("dry_run", event.submitter && event.submitter.value === "true" ? "true" : "false");
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", importForm.action);
+      xhr.setRequestHeader("Accept", "application/x-ndjson");
+      xhr.setRequestHeader("X-CSRFToken", csrfToken());
+      let read = 0;
+      const events = () => {
+        const end = xhr.responseText.lastIndexOf("\n");
+        if (end < read) return [];
+        const chunk = xhr.responseText.slice(read, end);
+        read = end + 1;
+        return chunk.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+      };
+      const handle = (answer) => {
+        if ("stored" in answer) {
+          show(`Storing… ${answer.stored.toLocaleString()} of ${answer.total.toLocaleString()} tasks`,
+               answer.stored, answer.total || 1);
+        } else if ("html" in answer) {
+          box.hidden = true;
+          result.innerHTML = answer.html; // rendered (and escaped) by the server
+          result.firstElementChild.focus();
+        } else if ("code" in answer) {
+          fail(answer.message);
+        }
+      };
+      xhr.upload.addEventListener("progress", (progress) => {
+        if (progress.lengthComputable) {
+          show(`Uploading… ${Math.round((progress.loaded / progress.total) * 100)}%`, progress.loaded, progress.total);
+        }
+      });
+      xhr.upload.addEventListener("load", () => show("Reading the file…", null, 1));
+      xhr.addEventListener("progress", () => { if (xhr.status === 200) events().forEach(handle); });
+      xhr.addEventListener("loadend", () => buttons.forEach((button) => { button.disabled = false; }));
+      xhr.addEventListener("load", () => {
+        if (xhr.status === 200) {
+          events().forEach(handle);
+          return;
+        }
+        let message = "The import failed. Nothing was imported; try again.";
+        if (xhr.status === 413) {
+          message = `This file is larger than ${limitMb} MB, the most one import reads.`;
+        } else {
+          try {
+            const body = JSON.parse(xhr.responseText);
+            message = Object.values(body.details || {})[0] || body.message;
+          } catch (error) { /* not JSON: the general message */ }
+        }
+        fail(message);
+      });
+      xhr.addEventListener("error", () => fail("The upload failed: check your connection and try again."));
+      buttons.forEach((button) => { button.disabled = true; });
+      result.replaceChildren();
+      box.hidden = false;
+      show("Uploading…", 0, file.size || 1);
+      xhr.send(data);
+    });
+  }
+
   // Sign-up: start from the browser's own time zone when the list has it.
   const zoneSelect = document.querySelector("select[data-detect-timezone]");
   if (zoneSelect && zoneSelect.value === "UTC") {
