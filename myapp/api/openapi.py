@@ -12,7 +12,9 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from .. import importers
 from ..models import COLORS, PRIORITIES, TOKEN_SCOPES
+from ..services import imports
 from ..services.idempotency import KEY_LIFETIME
 from ..services.projects import MAX_PROJECTS
 from ..services.tasks import COMPLETIONS_MAX
@@ -30,6 +32,7 @@ from ..services.validation import (
 from .inputs import IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN
 
 JSON = "application/json"
+NDJSON = "application/x-ndjson"
 DESCRIPTION = f"""\
 The JSON API of the task manager.
 
@@ -125,13 +128,13 @@ RESPONSE_SCHEMAS = {
         "subtask_count": {"type": "integer", "minimum": 0, "description": "Direct subtasks"},
         "subtask_completed_count": {"type": "integer", "minimum": 0, "description": "Direct subtasks completed"},
     }),
+    "Completion": _object({"completed_at": TIMESTAMP, "due_date": {"type": "string", "format": "date"}}),
     "Schedule": _object({
         "rule": {"type": "string", "description": "RFC 5545 RRULE (a COUNT is kept as UNTIL, its last date)"},
         "mode": {"enum": ["due", "completion"]},
         "text": {"type": "string", "description": "The rule in English"},
     }, description="How a task repeats"),
-    "Completions": _object({"items": {"type": "array", "maxItems": COMPLETIONS_MAX, "items": _object({
-        "completed_at": TIMESTAMP, "due_date": {"type": "string", "format": "date"}})}},
+    "Completions": _object({"items": {"type": "array", "maxItems": COMPLETIONS_MAX, "items": _ref("Completion")}},
         description=f"The task's recorded completions, newest first (the latest {COMPLETIONS_MAX})"),
     "Occurrences": _object({"items": {"type": "array", "maxItems": 50, "items": {"type": "string", "format": "date"}}},
                            description="The task's due date, then the next dates of its schedule"),
@@ -180,12 +183,27 @@ RESPONSE_SCHEMAS = {
         "scope": {"enum": list(TOKEN_SCOPES)}, "expires_at": _nullable(TIMESTAMP),
         "last_used_at": _nullable(TIMESTAMP), "created_at": TIMESTAMP,
     }, description="A token, without its secret (only ever shown once, at creation)"),
-    "Export": _object({"user": _ref("User"), "projects": {"type": "array", "items": _ref("Project")},
-                       "tasks": {"type": "array", "items": _ref("Task")},
-                       "completions": {"type": "array", "items": _object({
-                           "task_id": UUID, "due_date": {"type": "string", "format": "date"},
-                           "completed_at": TIMESTAMP})},
-                       "api_tokens": {"type": "array", "items": _ref("ApiToken")}}),
+    "Export": _object({
+        "exported_at": TIMESTAMP, "user": _ref("User"), "projects": {"type": "array", "items": _ref("Project")},
+        "tasks": {"type": "array", "items": _ref("ExportTask")},
+        "tokens": {"type": "array", "items": _ref("ApiToken")},
+    }, description="Everything stored for me, as of one moment; `POST /import` reads it back"),
+    "ImportReport": _object({
+        "format": {"enum": list(importers.FORMATS)},
+        "dry_run": {"type": "boolean", "description": "True: nothing was written"},
+        "projects_created": {"type": "integer", "minimum": 0},
+        "tasks_created": {"type": "integer", "minimum": 0},
+        "tasks_existing": {"type": "integer", "minimum": 0,
+                           "description": "Records imported before (the same source id or line): not made again"},
+        "tasks_skipped": {"type": "array", "items": _object({"line": {"type": "integer", "minimum": 1},
+                                                             "reason": {"type": "string"}})},
+        "warnings": {"type": "array", "items": _object({"line": {"type": "integer", "minimum": 1},
+                                                        "message": {"type": "string"}})},
+        "preview": {"type": "array", "maxItems": imports.PREVIEW_ROWS, "items": {"type": "object"},
+                    "description": "The first tasks as they would be made"},
+        "mapping": {"type": "object", "additionalProperties": {"type": ["string", "null"]},
+                    "description": "Only for `csv`: each column of the file -> the field it fills (null: not read)"},
+    }, description="What an import made; `line` is the file's physical line where the record starts"),
     "Error": _object({
         "code": {"type": "string"},
         "message": {"type": "string", "description": "For people: safe to show"},
@@ -193,6 +211,10 @@ RESPONSE_SCHEMAS = {
                     "description": "Field, header or `_` -> what is wrong with it"},
     }),
 }
+
+# A task in the export: as the API shows it, with its recorded completions.
+RESPONSE_SCHEMAS["ExportTask"] = _object({**RESPONSE_SCHEMAS["Task"]["properties"],
+                                          "completions": {"type": "array", "items": _ref("Completion")}})
 
 HEADERS = {
     "ETag": {"description": "The version and the counts shown, as a strong entity tag", "required": True,
@@ -426,8 +448,30 @@ def document() -> dict:
         "/tags": {"get": _operation("listTags", "My tags with counts", {"200": _ok("My tags", "TagCounts")},
                                     READ_ERRORS)},
         "/me": {"get": _operation("getMe", "My account", {"200": _ok("My account", "User")}, READ_ERRORS)},
-        "/export": {"get": _operation("exportData", "All my data", {"200": _ok("Everything stored for me",
-                                                                                 "Export")}, READ_ERRORS)},
+        "/export": {"get": _operation("exportData", "All my data as JSON (streamed; a line per project and task)",
+                                      {"200": _ok("Everything stored for me", "Export")}, READ_ERRORS)},
+        "/export.csv": {"get": _operation("exportCsv", "My tasks as CSV, a row each (for spreadsheets)", {"200": {
+            "description": "One row per task", "content": {"text/csv": {"schema": {"type": "string"}}}}},
+            READ_ERRORS)},
+        "/export.ics": {"get": _operation("exportIcs", "My tasks as iCalendar VTODOs", {"200": {
+            "description": "A VCALENDAR", "content": {"text/calendar": {"schema": {"type": "string"}}}}},
+            READ_ERRORS)},
+        "/import": {"post": _operation(
+            "importTasks", "Import a file of tasks (one transaction; the same file twice makes nothing new)",
+            {"200": {"description": "The report; with Accept: application/x-ndjson, lines of progress "
+                                    "({\"stored\", \"total\"}) and then the report",
+                     "content": {JSON: {"schema": _ref("ImportReport")},
+                                 NDJSON: {"schema": {"type": "string"}}}}},
+            (*WRITE_ERRORS, "413", "422"),
+            [{"name": "dry_run", "in": "query", "required": False, "schema": {"enum": ["true", "false"]},
+              "description": "true: answer the same report and write nothing"}, *_parameters("CsrfToken")],
+            requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"], "properties": {
+                    "file": {"type": "string", "format": "binary",
+                             "description": f"At most {imports.MAX_BYTES // (1024 * 1024)} MB and "
+                                            f"{imports.MAX_TASKS:,} tasks (413 or 422 beyond)"},
+                    "format": {"enum": list(importers.FORMATS),
+                               "description": "Detected from the file when not given"}}}}}})},
         "/openapi.json": {"get": _operation("getOpenApi", "This document", {"200": {
             "description": "The OpenAPI document", "content": {JSON: {"schema": {"type": "object"}}}}},
             ("429", "500", "503"), security=[])},

@@ -85,13 +85,11 @@ def read(text: str) -> Parsed:
     for line, cells in records:
         values = {field: _GUARDED.sub("", cells[position].strip()) if position < len(cells) else ""
                   for field, position in columns.items()}
-        record = _record(line, values, parsed, seen)
-        if record is not None:
-            parsed.records.append(record)
+        parsed.records.append(_record(line, values, parsed, seen))
     return parsed
 
 
-def _record(line: int, values: dict[str, str], parsed: Parsed, seen: Occurrences) -> Record | None:
+def _record(line: int, values: dict[str, str], parsed: Parsed, seen: Occurrences) -> Record:
     project = values.get("project") or None
     source_id = values.get("id")
     record = Record(
@@ -114,13 +112,13 @@ def _record(line: int, values: dict[str, str], parsed: Parsed, seen: Occurrences
     if values.get("due_date"):
         found = _date_time(values["due_date"])
         if found is None:
-            parsed.skip(line, f"The due date “{values['due_date'][:40]}” is not a date like 2030-01-15.")
-            return None
+            record.problem = f"The due date “{values['due_date'][:40]}” is not a date like 2030-01-15."
+            return record
         record.due_date, record.due_time = found
     if values.get("due_time"):
         match = _TIME.match(values["due_time"])
         if not match or int(match[1]) > 23 or int(match[2]) > 59:
-            parsed.skip(line, f"The due time “{values['due_time'][:20]}” is not a time like 09:30.")
-            return None
+            record.problem = f"The due time “{values['due_time'][:20]}” is not a time like 09:30."
+            return record
         record.due_time = time(int(match[1]), int(match[2]))
     return record

@@ -37,6 +37,9 @@ class Record:
     completed_at: datetime | None = None
     created_at: datetime | None = None
     completions: list[tuple[date, datetime]] = field(default_factory=list)  # (due date, completed at)
+    # Why the record cannot be imported (a malformed date, say): skipped with this reason,
+    # but known, so that its subtasks go under its parent.
+    problem: str | None = None
 
 
 @dataclass

@@ -44,7 +44,6 @@ def read(text: str, tz: str) -> Parsed:
             break
     if index is None:
         raise ImportRefused("This is not a TickTick backup: no header row with List Name, Title and taskId.")
-    user_zone = zone(tz)
     seen = Occurrences()
     for line, cells in records:
         title = cell(cells, index, "title")
@@ -69,20 +68,24 @@ def read(text: str, tz: str) -> Parsed:
         if due_text:
             due = _instant(due_text)
             if due is None:
-                parsed.skip(line, f"The due date “{due_text[:40]}” is not a date and time like "
-                                  "2030-01-15T08:00:00+0000.")
-                continue
-            all_day = cell(cells, index, "is all day").lower() == "true"
-            try:  # the day in the task's own zone; a time in the user's
-                local = due.astimezone(zone(canonical(cell(cells, index, "timezone")) or tz) if all_day else user_zone)
-            except (OverflowError, ValueError):
-                parsed.skip(line, f"The due date “{due_text[:40]}” is out of range.")
-                continue
-            record.due_date = local.date()
-            if not all_day:
-                record.due_time = local.time().replace(second=0, microsecond=0)
+                record.problem = f"The due date “{due_text[:40]}” is not a date and time like 2030-01-15T08:00:00+0000."
+            else:
+                _read_due(record, due, cell(cells, index, "is all day").lower() == "true",
+                          cell(cells, index, "timezone"), tz)
         repeat = cell(cells, index, "repeat")
         if repeat:
             record.rule = repeat
         parsed.records.append(record)
     return parsed
+
+
+def _read_due(record: Record, due: datetime, all_day: bool, own_zone: str, tz: str) -> None:
+    """An all-day task's day in its own time zone; a timed one's day and time in the user's."""
+    try:
+        local = due.astimezone(zone((canonical(own_zone) or tz) if all_day else tz))
+    except (OverflowError, ValueError):
+        record.problem = f"The due date {due.isoformat()} is out of range."
+        return
+    record.due_date = local.date()
+    if not all_day:
+        record.due_time = local.time().replace(second=0, microsecond=0)

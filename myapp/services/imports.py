@@ -170,18 +170,16 @@ FROM found JOIN up ON up.start = found.id GROUP BY found.id, found.project_id, f
 
 
 def _match_existing(user_id, plan: _Plan) -> None:
-    """The records this user has already (imported before; or, for this app's own export,
-    the very tasks the file was made of): they are not made again."""
+    """The records this user has already: imported before (the same key), or, in a file this
+    app exported, the very tasks it was made of (the source's id is the task's own)."""
     keys = [record.key for record in plan.parsed.records]
-    ids = []
-    if plan.parsed.format == "json":
-        ids = [uuid.UUID(key.removeprefix("json:")) for key in keys if _is_uuid(key.removeprefix("json:"))]
     if not keys:
         return
     wanted = set(keys)
+    by_id = {uuid.UUID(source_id): key for key in keys if _is_uuid(source_id := key.partition(":")[2])}
     for task_id, project_id, import_key, depth in db.session.execute(
-            _EXISTING, {"owner": user_id, "keys": keys, "ids": ids}):
-        for key in (import_key, f"json:{task_id}"):
+            _EXISTING, {"owner": user_id, "keys": keys, "ids": list(by_id)}):
+        for key in (import_key, by_id.get(task_id)):
             if key in wanted:
                 plan.existing[key] = _Existing(task_id, project_id, depth)
 
@@ -209,6 +207,9 @@ def _check_records(plan: _Plan, today: date) -> None:
                 parsed.skip(record.line, "The same task (its id) is in this file twice: the first is kept.")
             continue
         seen.add(record.key)
+        if record.problem:
+            parsed.skip(record.line, record.problem)
+            continue
         try:
             checked = parse(TaskCreate, {"title": record.title, "description": record.description,
                                          "due_date": record.due_date, "due_time": record.due_time,
