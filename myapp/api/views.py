@@ -165,7 +165,8 @@ def me():
 
 
 @bp.get("/export", defaults={"extension": "json"})
-@bp.get("/export.<any(csv, ics):extension>")
+@bp.get("/export.csv", defaults={"extension": "csv"})
+@bp.get("/export.ics", defaults={"extension": "ics"})
 def export_file(extension: str):
     return transfers.export_response(g.api_user, extension)
 

@@ -115,7 +115,8 @@ def end_sign_in(sign_in_id):
 
 
 @bp.get("/account/export", defaults={"extension": "json"})
-@bp.get("/account/export.<any(csv, ics):extension>")
+@bp.get("/account/export.csv", defaults={"extension": "csv"})
+@bp.get("/account/export.ics", defaults={"extension": "ics"})
 @login_required
 def export(extension: str):
     return transfers.export_response(current_user, extension)

@@ -212,7 +212,7 @@ def test_export_holds_my_account_tasks_and_tokens_but_no_token_secret(client, as
     data = response.json
     assert data["user"]["email"] == "alice@example.com"
     assert [task["title"] for task in data["tasks"]] == ["exported"]
-    assert len(data["api_tokens"]) == 1
+    assert len(data["tokens"]) == 1
     secret = as_alice["Authorization"].removeprefix("Bearer ")
     assert secret not in response.get_data(as_text=True)
 
