@@ -120,7 +120,8 @@ def _log_request(response):
     operation it ran (operation, user_id, task_id, outcome, duration_ms)."""
     request_id = g.get("request_id") or new_request_id()
     response.headers[REQUEST_ID_HEADER] = request_id
-    started = g.get("request_started")
+    # Popped: operations still to come (a streamed answer's, after this line) log lines of their own.
+    started = g.pop("request_started", None)
     duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
     level = logging.DEBUG if request.path in QUIET_PATHS else logging.INFO
     if _request_log.isEnabledFor(level):

@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from sqlalchemy import any_, bindparam, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models import TaskCompletion
-from .operations import operation, transaction
+from .operations import operation
 from .projects import ORDER, PROJECT_COLUMNS, P
 from .tasks import TASK_COLUMNS, T
 from .tokens import TOKEN_COLUMNS, K
-from .users import get_user
+from .users import ACCOUNT_COLUMNS, U, account
 
 BATCH = 1000
 C = TaskCompletion.__table__.c
@@ -29,21 +30,27 @@ _COMPLETIONS = select(C.task_id, C.due_date, C.completed_at).where(
 def export_records(user_id: uuid.UUID) -> Iterator[tuple]:
     """("user", account), then ("project", row) each, ("task", row, completions) each, in the
     order they were made, and ("token", row) each (no token's hash), all as of one moment."""
-    with transaction("REPEATABLE READ"):
-        yield "user", get_user(user_id)
-        for project in db.session.execute(select(*PROJECT_COLUMNS).where(P.user_id == user_id).order_by(*ORDER)):
+    # A connection of the export's own, not the request's session: the answer streams on
+    # after the view has returned and the request's session has been closed.
+    with db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection, \
+            connection.begin():
+        user = connection.execute(select(*ACCOUNT_COLUMNS).where(U.id == user_id)).first()
+        if user is None:
+            raise NotFound("Account not found.")
+        yield "user", account(user)
+        for project in connection.execute(select(*PROJECT_COLUMNS).where(P.user_id == user_id).order_by(*ORDER)):
             yield "project", project
-        batch = db.session.execute(_TASKS, {"owner": user_id}).all()
+        batch = connection.execute(_TASKS, {"owner": user_id}).all()
         while batch:
             completions: dict[uuid.UUID, list] = {}
-            for row in db.session.execute(_COMPLETIONS, {"owner": user_id, "tasks": [task.id for task in batch]}):
+            for row in connection.execute(_COMPLETIONS, {"owner": user_id, "tasks": [task.id for task in batch]}):
                 completions.setdefault(row.task_id, []).append(row)
             for task in batch:
                 yield "task", task, completions.get(task.id, [])
             if len(batch) < BATCH:
                 break
             last = batch[-1]
-            batch = db.session.execute(_TASKS_AFTER, {"owner": user_id, "created_at": last.created_at,
+            batch = connection.execute(_TASKS_AFTER, {"owner": user_id, "created_at": last.created_at,
                                                       "id": last.id}).all()
-        for token in db.session.execute(select(*TOKEN_COLUMNS).where(K.user_id == user_id).order_by(K.created_at)):
+        for token in connection.execute(select(*TOKEN_COLUMNS).where(K.user_id == user_id).order_by(K.created_at)):
             yield "token", token

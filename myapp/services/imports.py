@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from .. import importers
 from ..errors import QueryTimeout, ValidationError
 from ..extensions import db
 from ..importers.records import Parsed, Record
 from . import recurrence, scheduling
-from .operations import operation, transaction
+from .operations import operation
 from .projects import MAX_PROJECTS
 from .timezones import now_in
 from .validation import ProjectCreate, TaskCreate, parse
@@ -67,8 +67,9 @@ class _Task:
 class _Plan:
     """What an import will write, worked out before anything is."""
 
-    def __init__(self, parsed: Parsed):
+    def __init__(self, parsed: Parsed, connection: Connection):
         self.parsed = parsed
+        self.connection = connection  # the import's own, in its one transaction
         self.projects: dict[str, uuid.UUID] = {}  # lower(name) -> id (a new one's made here)
         self.new_projects: list[dict] = []
         self.tasks: list[_Task] = []
@@ -118,25 +119,27 @@ def import_file(user_id: uuid.UUID, data: bytes, filename: str = "", format: str
         raise _refused(str(error)) from None
     if len(parsed.records) > MAX_TASKS:
         raise _refused(f"This file holds {len(parsed.records):,} tasks: one import takes at most {MAX_TASKS:,}.")
-    with transaction():
+    # A connection of the import's own, not the request's session: a streamed answer goes on
+    # after the view has returned and the request's session has been closed. (The engine's
+    # connections are in autocommit: this one is put in a transaction.)
+    with db.engine.connect().execution_options(isolation_level="READ COMMITTED") as connection, \
+            connection.begin():
         # One import per user at a time: what the second finds existing, the first has written.
-        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('import of ' || :owner, 0))"),
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('import of ' || :owner, 0))"),
                            {"owner": str(user_id)})
-        plan = _Plan(parsed)
+        plan = _Plan(parsed, connection)
         _match_projects(user_id, plan)
         _match_existing(user_id, plan)
         _check_records(plan, now.date())
-        _build_tree(user_id, plan)
-        if dry_run:
-            yield _report(plan, dry_run)
-            return
-        _create_projects(user_id, plan)
-        yield from _store(user_id, plan, deadline)
+        _build_tree(plan)
+        if not dry_run:
+            _create_projects(user_id, plan)
+            yield from _store(user_id, plan, deadline)
     yield _report(plan, dry_run)
 
 
 def _match_projects(user_id, plan: _Plan) -> None:
-    rows = db.session.execute(text("SELECT id, name FROM projects WHERE user_id = :owner"), {"owner": user_id})
+    rows = plan.connection.execute(text("SELECT id, name FROM projects WHERE user_id = :owner"), {"owner": user_id})
     plan.projects = {name.lower(): project_id for project_id, name in rows}
     existing = len(plan.projects)
     for spec in plan.parsed.projects:
@@ -177,7 +180,7 @@ def _match_existing(user_id, plan: _Plan) -> None:
         return
     wanted = set(keys)
     by_id = {uuid.UUID(source_id): key for key in keys if _is_uuid(source_id := key.partition(":")[2])}
-    for task_id, project_id, import_key, depth in db.session.execute(
+    for task_id, project_id, import_key, depth in plan.connection.execute(
             _EXISTING, {"owner": user_id, "keys": keys, "ids": list(by_id)}):
         for key in (import_key, by_id.get(task_id)):
             if key in wanted:
@@ -252,7 +255,7 @@ def _schedule(record: Record, values: dict, parsed: Parsed, today: date) -> dict
             "recurrence_mode": record.mode if record.mode in recurrence.MODES else "due"}
 
 
-def _build_tree(user_id, plan: _Plan) -> None:
+def _build_tree(plan: _Plan) -> None:
     """Each task's parent (a task of the file, or one an earlier import made), depth and
     project: a subtask is in its parent's project; one whose parent was skipped goes under
     the nearest ancestor that was not; one that would be deeper than MAX_DEPTH goes under
@@ -326,7 +329,7 @@ def _create_projects(user_id, plan: _Plan) -> None:
     if not plan.new_projects:
         return
     columns = {name: [project[name] for project in plan.new_projects] for name in ("id", "name", "color", "archived")}
-    db.session.execute(_PROJECTS, {"owner": user_id, "ids": columns["id"], "names": columns["name"],
+    plan.connection.execute(_PROJECTS, {"owner": user_id, "ids": columns["id"], "names": columns["name"],
                                    "colors": columns["color"], "archived": columns["archived"]})
 
 
@@ -336,7 +339,7 @@ def _store(user_id, plan: _Plan, deadline: float) -> Iterator[dict]:
     total, stored = len(tasks), 0
     # Without a creation time of their own, tasks are made in the file's order (a microsecond apart).
     first = datetime.now(UTC) - timedelta(microseconds=max((task.record.line for task in tasks), default=0))
-    driver = db.session.connection().connection.driver_connection
+    driver = plan.connection.connection.driver_connection
     yield {"stored": 0, "total": total}
     columns = ", ".join(TASK_COPY_COLUMNS)
     while stored < total:

@@ -106,15 +106,15 @@ def operation(name: str):
 
 
 @contextmanager
-def transaction(isolation: str = "READ COMMITTED") -> Iterator[None]:
+def transaction() -> Iterator[None]:
     """BEGIN ... COMMIT around statements that must land together.
 
     Everything else runs in autocommit (myapp.database): one round trip per statement.
     Whatever the session read before is ended first (in autocommit that sends nothing),
     so that the transaction starts on a connection of its own choosing. A failure
-    inside is rolled back by operation(). (An export reads in REPEATABLE READ: one snapshot.)
+    inside is rolled back by operation().
     """
     db.session.commit()
-    db.session.connection(execution_options={"isolation_level": isolation})
+    db.session.connection(execution_options={"isolation_level": "READ COMMITTED"})
     yield
     db.session.commit()

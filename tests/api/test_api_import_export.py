@@ -235,3 +235,19 @@ def test_an_import_into_my_account_never_changes_another_users_tasks(client, as_
     data = json.dumps({"tasks": [{"id": str(task.id), "title": "Bob's copy", "completed": True}]}).encode()
     assert upload(client, as_bob, data, "x.json").json["tasks_created"] == 1
     assert sql("SELECT title, completed FROM tasks WHERE id = :id", id=task.id) == [("Alice's", False)]
+
+
+# --- over real HTTP: the streamed answers go on after the view has returned --------------------------
+
+def test_over_http_an_import_streams_its_progress_and_an_export_streams_it_back(server, as_alice, sql):
+    import requests
+
+    rows = "".join(f"Task {n},Project {n % 3}\n" for n in range(imports.BATCH + 1))
+    response = requests.post(f"{server}/api/v1/import", files={"file": ("t.csv", f"title,project\n{rows}")},
+                             headers={**as_alice, **NDJSON}, stream=True, timeout=60)
+    lines = [orjson.loads(line) for line in response.iter_lines() if line]
+    assert response.headers["Content-Type"] == "application/x-ndjson"
+    assert [line.get("stored") for line in lines[:-1]] == [0, imports.BATCH, imports.BATCH + 1]
+    assert lines[-1]["tasks_created"] == imports.BATCH + 1 and count(sql) == imports.BATCH + 1
+    document = requests.get(f"{server}/api/v1/export", headers=as_alice, timeout=60).json()
+    assert len(document["tasks"]) == imports.BATCH + 1 and len(document["projects"]) == 4
