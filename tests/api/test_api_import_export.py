@@ -170,7 +170,8 @@ def test_dates_out_of_range_in_a_ticktick_backup_are_skipped(client, as_alice, s
     rows = '"","Work","A","9999-12-31T23:00:00-1200","false","","1"\n"","Work","B","","","","2"\n'
     report = upload(client, as_alice, (header + rows).encode()).json
     assert report["format"] == "ticktick-csv"
-    assert [s["line"] for s in report["tasks_skipped"]] == [2] and "out of range" in report["tasks_skipped"][0]["reason"]
+    assert [s["line"] for s in report["tasks_skipped"]] == [2]
+    assert "out of range" in report["tasks_skipped"][0]["reason"]
 
 
 def test_formula_text_is_stored_as_text_and_exported_so_that_spreadsheets_do_not_run_it(client, as_alice, sql):
