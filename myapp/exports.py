@@ -39,22 +39,24 @@ _SERIALIZERS = {"project": project_to_json, "task": export_task_json, "token": t
 
 def json_chunks(records: Iterable[tuple]) -> Iterator[bytes]:
     """{"exported_at", "user", "projects", "tasks", "tokens"}, a line per project and task."""
-    opened = -1  # the sections opened so far (each written, empty or not, in their order)
-    first = True
+    opened, first = -1, True  # the last section opened; whether it has no item yet
+
+    def opening(section: int) -> Iterator[bytes]:
+        """The sections up to this one opened (the one before closed): each is written, empty or not."""
+        nonlocal opened, first
+        while opened < section:
+            opened, first = opened + 1, True
+            yield (b"\n]" if opened else b"") + b',\n"' + _SECTIONS[opened].encode() + b's": ['
+
     for kind, *values in records:
         if kind == "user":
             yield b'{"exported_at": ' + orjson.dumps(datetime.now(UTC)) + b',\n"user": ' + \
                 orjson.dumps(user_to_json(*values))
             continue
-        while opened < _SECTIONS.index(kind):
-            opened += 1
-            yield (b"\n]" if opened else b"") + b',\n"' + _SECTIONS[opened].encode() + b's": ['
-            first = True
+        yield from opening(_SECTIONS.index(kind))
         yield (b"\n" if first else b",\n") + orjson.dumps(_SERIALIZERS[kind](*values))
         first = False
-    while opened < len(_SECTIONS) - 1:
-        opened += 1
-        yield (b"\n]" if opened else b"") + b',\n"' + _SECTIONS[opened].encode() + b's": ['
+    yield from opening(len(_SECTIONS) - 1)
     yield b"\n]}\n"
 
 

@@ -7,6 +7,7 @@ import json
 import threading
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import perf_counter
 
 import pytest
 
@@ -367,3 +368,16 @@ def test_ticktick_times_are_read_in_the_importing_users_time_zone(alice, sql):
     db.session.remove()
     run(alice, sample("ticktick-backup.csv"), tz="America/New_York")
     assert stored(sql, alice)["Weekly team sync"]["due_time"] == time(4)
+
+
+def test_a_long_chain_of_parents_in_any_order_is_placed_in_linear_time(alice, sql):
+    """Children before parents, and a chain of skipped rows: each walked once, not once per task."""
+    n = 20_000
+    rows = "".join(f"{k},{k - 1 if k > 1 else ''},Task {k}\n" for k in range(n, 0, -1))
+    bad = "".join(f"b{k},{f'b{k - 1}' if k > 1 else ''},Bad {k},not a date\n" for k in range(1, n))
+    kids = "".join(f"c{k},b{n - 1},Kid {k},\n" for k in range(200))
+    started = perf_counter()
+    report = run(alice, f"id,parent_id,title,due date\n{rows.replace(chr(10), ',' + chr(10))}{bad}{kids}".encode(),
+                 dry_run=True)
+    assert report["tasks_created"] == n + 200 and len(report["tasks_skipped"]) == n - 1
+    assert perf_counter() - started < 60  # a bound that catches a quadratic walk, not a speed target

@@ -95,7 +95,7 @@ def _record(task: dict, task_id: str, line: int, names: dict[str, str], older: l
         due_date=_parse(task.get("due_date"), date.fromisoformat),
         due_time=due_time.replace(second=0, microsecond=0) if due_time else None,
         rule=recurrence.get("rule") if recurrence else None,
-        mode=recurrence.get("mode") or "due" if recurrence else "due",
+        mode=(recurrence.get("mode") or "due") if recurrence else "due",
         priority=task.get("priority") if task.get("priority") in PRIORITIES else "none",
         tags=tags, completed=task.get("completed") is True,
         completed_at=_parse(task.get("completed_at"), datetime.fromisoformat),

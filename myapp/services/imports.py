@@ -51,7 +51,7 @@ class _Existing:
     depth: int
 
 
-@dataclass
+@dataclass(eq=False)
 class _Task:
     """A record that passed its checks, as the row it becomes."""
 
@@ -262,18 +262,34 @@ def _build_tree(plan: _Plan) -> None:
     its ancestor at that depth's parent."""
     parsed = plan.parsed
     by_key = {task.record.key: task for task in plan.tasks}
-    records = {record.key: record for record in parsed.records}
+    parents = {record.key: record.parent for record in parsed.records}
+    through: dict[str, str | None] = {}  # a skipped record -> its nearest ancestor kept (or None)
+
+    def kept(key: str) -> str | None:
+        """The nearest of this skipped record's ancestors that is kept (each skipped record
+        on the way remembered, so a long chain is walked once)."""
+        path: list[str] = []
+        while key is not None and key not in by_key and key not in plan.existing and key not in through:
+            if key not in parents or key in path:  # outside the file, or a cycle of skipped records
+                key = None
+                break
+            path.append(key)
+            key = parents[key]
+        if key is not None and key in through:
+            key = through[key]
+        through.update(dict.fromkeys(path, key))
+        return key
+
     for task in plan.tasks:
-        parent_key, visited = task.record.parent, {task.record.key}
-        while parent_key and parent_key not in by_key and parent_key not in plan.existing:
-            if parent_key not in records or parent_key in visited:
+        parent_key = task.record.parent
+        if parent_key and parent_key not in by_key and parent_key not in plan.existing:
+            if parent_key not in parents:
                 parsed.warn(task.record.line, "Its parent task is not in this file: it is a top-level task.")
                 parent_key = None
-                break
-            visited.add(parent_key)
-            parent_key = records[parent_key].parent  # a skipped parent: its own parent
-            if parent_key is None or parent_key in by_key or parent_key in plan.existing:
-                parsed.warn(task.record.line, "Its parent task was skipped: it goes under the next task up.")
+            else:
+                parent_key = kept(parent_key)
+                parsed.warn(task.record.line, "Its parent task was skipped: it goes under the next task up."
+                            if parent_key else "Its parent task was skipped: it is a top-level task.")
         task.parent = by_key.get(parent_key) if parent_key else None
         task.parent_existing = plan.existing.get(parent_key) if parent_key else None
     _place(plan)
@@ -283,13 +299,14 @@ def _place(plan: _Plan) -> None:
     """Depths and projects, parents first; a cycle in the file is cut where it closes."""
     done: set[int] = set()
     for task in plan.tasks:
-        chain, node = [], task
+        chain, on_chain, node = [], set(), task
         while node is not None and id(node) not in done:
-            if node in chain:  # a cycle: this one becomes a top-level task
+            if id(node) in on_chain:  # a cycle: this one becomes a top-level task
                 plan.parsed.warn(node.record.line, "Its parents lead back to itself: it is a top-level task.")
                 node.parent = None
                 break
             chain.append(node)
+            on_chain.add(id(node))
             node = node.parent
         for node in reversed(chain):
             _place_one(plan, node)
