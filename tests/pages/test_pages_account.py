@@ -192,7 +192,7 @@ def test_export_downloads_all_my_data_as_json(signed_in, user, other_user, make_
     data = json.loads(response.get_data(as_text=True))
     assert data["user"]["email"] == user.email
     assert [task["title"] for task in data["tasks"]] == ["Mine"]
-    assert [token["name"] for token in data["api_tokens"]] == ["cli"]
+    assert [token["name"] for token in data["tokens"]] == ["cli"]
     assert "token_hash" not in response.get_data(as_text=True)
 
 
