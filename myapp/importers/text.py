@@ -24,6 +24,8 @@ def _utf16_without_bom(sample: bytes) -> str | None:
 
 def decode(data: bytes) -> tuple[str, str | None]:
     """The file's text, and a warning when it was read as another encoding than UTF-8."""
+    if data.startswith(b"PK\x03\x04"):  # Todoist's backup is a ZIP of one CSV per project
+        raise ImportRefused("This is a ZIP archive: unzip it and import its files one at a time.")
     if data.startswith(codecs.BOM_UTF8):
         encoding, data = "utf-8", data[len(codecs.BOM_UTF8):]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

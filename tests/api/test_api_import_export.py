@@ -107,6 +107,7 @@ NESTED_ICS = ("BEGIN:VCALENDAR\r\n" + "BEGIN:VTODO\r\n" * 10_000 + "END:VTODO\r\
               + "END:VCALENDAR\r\n").encode()
 REFUSED = [
     ("binary", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "tasks.csv", "not text"),
+    ("a ZIP archive (a Todoist backup)", b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "backup.zip", "unzip it"),
     ("not CSV at all", b"Dear diary,\nToday I did nothing.\n", "notes.txt", "No column of this CSV is a task"),
     ("a quote never closed", b'title,description\nA,"never closed\nB,c\n', "t.csv", "Line 2 is not valid CSV"),
     ("10,000 columns", b",".join(b"c%d" % n for n in range(10_000)) + b"\nA\n", "t.csv", "10,000 columns"),
