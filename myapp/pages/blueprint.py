@@ -2,6 +2,8 @@
 from flask import Blueprint
 
 from . import display
+from .rows import task_row
 
 bp = Blueprint("pages", __name__)
 display.register(bp)
+bp.add_app_template_global(task_row)

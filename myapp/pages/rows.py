@@ -1,0 +1,73 @@
+"""One row of a task list, as HTML: the list pages' hottest markup, written here in Python.
+
+Rendered by a Jinja macro it cost about 100 µs a row (a macro call, some forty autoescaped
+values, as many attribute lookups through the template runtime): half of a 20-row page's
+time. Here the values a user typed (title, description, tags) are escaped, once each; the
+rest are ids, dates, fixed words and Markup worked out once per page (RowContext).
+"""
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+from ..services.scheduling import describe
+from .display import due_label, due_state
+
+
+def task_row(task, rows, inner: str = "") -> Markup:
+    """The row of `task` in a list whose shared parts are `rows` (a RowContext); `inner` is
+    markup that goes inside it (on a project page, its subtasks)."""
+    state = due_state(task, rows.now)
+    url = f"{rows.tasks_url}{task.id}"
+    title = escape(task.title)
+    done = task.completed
+    recurring = task.recurrence_rule is not None
+    in_tree = task.subtask_count or task.parent_id
+    parts = [
+        f'<li class="task{" is-done" if done else ""}{f" is-{state}" if state else ""} priority-{task.priority}" '
+        f'id="task-{task.id}" tabindex="-1"{" data-tree" if in_tree else ""}{" data-repeats" if recurring else ""}>\n'
+        f'  <form class="task-toggle" method="post" action="{url}/toggle">\n'
+        f'    <input type="hidden" name="csrf_token" value="{rows.csrf}">\n'
+        f'    <input type="hidden" name="return_to" value="{rows.return_to}">\n'
+        f'    <input type="hidden" name="completed" value="{"false" if done else "true"}">']
+    if recurring and not done:
+        parts.append(f'\n    <input type="hidden" name="occurrence" value="{task.due_date.isoformat()}">')
+    parts.append(
+        f'\n    <button type="submit" class="check">{rows.icons["check"]}<span class="visually-hidden">'
+        f'{"Mark as not done: " if done else "Mark as done: "}{title}</span>\n    </button>\n'
+        f'  </form>\n'
+        f'  <div class="task-body">\n'
+        f'    <a class="task-title" href="{url}/edit?{rows.return_query}">{title}</a>')
+    if task.description:
+        parts.append(f'\n    <p class="task-description">{escape(task.description)}</p>')
+    if task.due_date or task.priority != "none" or task.tags or task.subtask_count or recurring:
+        parts.append('\n    <ul class="task-meta">')
+        if task.subtask_count:
+            parts.append(f'\n      <li class="chip chip-progress">{rows.icons["check"]}{task.subtask_completed_count}/'
+                         f'{task.subtask_count}<span class="visually-hidden"> subtasks done</span></li>')
+        if task.due_date:
+            at = f"T{task.due_time}" if task.due_time else ""
+            parts.append(f'\n      <li class="chip chip-{state or "due"}">{rows.icons["calendar"]}<time datetime="'
+                         f'{task.due_date.isoformat()}{at}">{due_label(task, rows.now)}</time></li>')
+        if recurring:
+            parts.append(f'\n      <li class="chip chip-repeat">{rows.icons["repeat"]}<span class="visually-hidden">'
+                         f'Repeats </span>{escape(describe(task.recurrence_rule, task.recurrence_mode))}</li>')
+        if task.priority != "none":
+            parts.append(f'\n      <li class="chip chip-{task.priority}">{rows.icons["flag"]}'
+                         f'{task.priority.capitalize()}<span class="visually-hidden"> priority</span></li>')
+        for tag in task.tags:
+            tag = escape(tag)
+            parts.append(f'\n      <li><a class="chip chip-tag" href="{rows.tag_url}{tag}"><span '
+                         f'class="visually-hidden">Tag </span>#{tag}</a></li>')
+        parts.append('\n    </ul>')
+    confirm = "" if task.subtask_count else (
+        f'\n       data-confirm="Delete “{title}”? This cannot be undone." data-confirm-button="Delete task"'
+        f'\n       data-remove="task-{task.id}"')
+    parts.append(
+        f'\n  </div>\n'
+        f'  <div class="task-actions">\n'
+        f'    <a class="btn btn-small btn-quiet" href="{url}/edit?{rows.return_query}">Edit<span '
+        f'class="visually-hidden"> “{title}”</span></a>\n'
+        f'    <a class="btn btn-small btn-quiet btn-danger-text" href="{url}/delete?{rows.return_query}"'
+        f'{confirm}>Delete<span class="visually-hidden"> “{title}”</span></a>\n'
+        f'  </div>{inner}\n</li>')
+    return Markup("".join(parts))
