@@ -79,7 +79,7 @@ def csv_chunks(records: Iterable[tuple]) -> Iterator[str]:
                 task.id, guard_formula(task.title), guard_formula(task.description or ""),
                 guard_formula(projects.get(task.project_id, "")), task.parent_id or "", task.due_date or "",
                 task.due_time or "", task.recurrence_rule or "", task.recurrence_mode or "", task.priority,
-                " ".join(task.tags), "yes" if task.completed else "no",
+                guard_formula(" ".join(task.tags)), "yes" if task.completed else "no",
                 task.completed_at.isoformat() if task.completed_at else "", task.created_at.isoformat()])
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()

@@ -2,7 +2,6 @@
 made (exports, an import's progress), shared by the pages and the API."""
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Iterator
 
@@ -40,7 +39,7 @@ def streamed(chunks: Iterator, mimetype: str, filename: str | None = None) -> Re
     """An answer written as `chunks` come. The first is made before the status is sent, so
     that what fails at the start (not found, a refused file) still gets its own status."""
     first = next(chunks, b"")
-    response = Response(stream_with_context(itertools.chain([first], chunks)), mimetype=mimetype)
+    response = Response(stream_with_context(_then(first, chunks)), mimetype=mimetype)
     if filename:
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
@@ -74,7 +73,14 @@ def ndjson(events: Iterator[dict]) -> Iterator[bytes]:
 def ndjson_response(events: Iterator[dict]) -> Response:
     """Events streamed as lines of JSON; the first is made before the status is sent."""
     first = next(events)
-    return streamed(ndjson(itertools.chain([first], events)), NDJSON)
+    return streamed(ndjson(_then(first, events)), NDJSON)
+
+
+def _then(first, rest: Iterator) -> Iterator:
+    """`first`, then the rest; closed (a reader gone), it closes the rest at once, which ends
+    an import's or export's transaction there and then, not whenever it is collected."""
+    yield first
+    yield from rest
 
 
 def wants_ndjson() -> bool:

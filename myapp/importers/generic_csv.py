@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, time
 
 from .csvrows import header_index, rows
-from .records import PRIORITIES, ImportRefused, Occurrences, Parsed, Record, tags_from
+from .records import PRIORITIES, ImportRefused, Occurrences, Parsed, Record, source_key, tags_from
 
 FORMAT = "csv"
 # Each field, and the column names (lower case) that fill it, the most specific first.
@@ -38,18 +38,28 @@ _TAG_SEPARATORS = re.compile(r"[,;]|\s+")
 _GUARDED = re.compile(r"^'(?=[=+\-@\t\r])")
 
 
-def mapping(header: list[str]) -> dict[str, str | None]:
-    """Each column (as written) -> the field it fills, or None (not read)."""
+def columns(header: list[str]) -> dict[str, int]:
+    """Each field -> the position of the column that fills it (the first of the most
+    specific name the header has)."""
     index = header_index(header)
-    taken: dict[str, str] = {}
+    found: dict[str, int] = {}
     for field, names in FIELDS.items():
         for name in names:
-            if name in index and name not in taken:
-                taken[name] = field
+            if name in index and index[name] not in found.values():
+                found[field] = index[name]
                 break
+    return found
+
+
+def mapping(header: list[str], found: dict[str, int]) -> dict[str, str | None]:
+    """Each column (as written) -> the field it fills, or None (not read): what the page shows."""
+    by_position = {position: field for field, position in found.items()}
     result: dict[str, str | None] = {}
-    for column in header:
-        result.setdefault(column.strip() or f"(column {len(result) + 1})", taken.get(column.strip().lower()))
+    for position, column in enumerate(header):
+        label = column.strip() or f"(column {position + 1})"
+        if label in result:
+            label = f"{label} (column {position + 1})"
+        result[label] = by_position.get(position)
     return result
 
 
@@ -64,10 +74,12 @@ def _date_time(text: str) -> tuple[date, time | None] | None:
         return None
 
 
-def _instant(text: str) -> datetime | None:
+def _instant(text: str, name: str, line: int, parsed: Parsed) -> datetime | None:
+    """An ISO 8601 date and time (a column of this app's own export), or None with a warning."""
     try:
         return datetime.fromisoformat(text) if text else None
     except ValueError:
+        parsed.warn(line, f"The {name} “{text[:40]}” is not a date and time like 2030-01-15T09:30: left out.")
         return None
 
 
@@ -77,15 +89,15 @@ def read(text: str) -> Parsed:
     header = next(records, None)
     if header is None:
         raise ImportRefused("This CSV file is empty: it needs a header row and a row per task.")
-    parsed.mapping = mapping(header[1])
-    columns = {field: position for position, field in enumerate(parsed.mapping.values()) if field}
-    if "title" not in columns:
+    found = columns(header[1])
+    parsed.mapping = mapping(header[1], found)
+    if "title" not in found:
         raise ImportRefused("No column of this CSV is a task's title: name one Title (or Task, Name, Content).")
     seen = Occurrences()
     for line, cells in records:
         values = {field: _GUARDED.sub("", cells[position].strip()) if position < len(cells) else ""
-                  for field, position in columns.items()}
-        parsed.records.append(_record(line, values, parsed, seen))
+                  for field, position in found.items()}
+        parsed.add(_record(line, values, parsed, seen))
     return parsed
 
 
@@ -94,13 +106,14 @@ def _record(line: int, values: dict[str, str], parsed: Parsed, seen: Occurrences
     source_id = values.get("id")
     record = Record(
         line=line,
-        key=f"{FORMAT}:{source_id[:100]}" if source_id else seen.key(FORMAT, *values.values()),
+        key=source_key(FORMAT, source_id) if source_id else seen.key(FORMAT, *values.values()),
         title=values["title"], description=values.get("description") or None,
         project=parsed.project(project[:100]) if project else None,
-        parent=f"{FORMAT}:{values['parent_id'][:100]}" if values.get("parent_id") else None,
+        parent=source_key(FORMAT, values["parent_id"]) if values.get("parent_id") else None,
         tags=tags_from(_TAG_SEPARATORS.split(values.get("tags", "")), parsed, line),
         rule=values.get("rule") or None, mode=values.get("mode") or "due",
-        completed_at=_instant(values.get("completed_at", "")), created_at=_instant(values.get("created_at", "")))
+        completed_at=_instant(values.get("completed_at", ""), "completion time", line, parsed),
+        created_at=_instant(values.get("created_at", ""), "creation time", line, parsed))
     priority = values.get("priority", "").lower()
     if priority not in _PRIORITY_WORDS:
         parsed.warn(line, f"The priority “{priority[:20]}” is not high, medium, low or none: no priority.")

@@ -8,12 +8,13 @@ from typing import Any
 
 import orjson
 
-from .records import PRIORITIES, ImportRefused, Parsed, ProjectSpec, Record
+from .records import PRIORITIES, ImportRefused, Parsed, Record, source_key
 
 FORMAT = "json"
 COLORS = ("grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink")
 _TASK_ID = re.compile(r'"id"\s*:\s*"([0-9a-fA-F-]{36})"')
-NOT_EXPORT = "This JSON is not an export of this app: it needs a list of tasks under \"tasks\"."
+NOT_EXPORT = "This JSON is not an export of this app: it needs a list of tasks under \"tasks\" (and lists, if any, " \
+             "under \"projects\" and \"completions\")."
 
 
 def _lines(text: str) -> dict[str, int]:
@@ -40,17 +41,16 @@ def read(text: str) -> Parsed:
         document = orjson.loads(text)
     except orjson.JSONDecodeError as error:
         raise ImportRefused(f"This is not valid JSON ({str(error).split(':')[0]}).") from None
-    if not isinstance(document, dict) or not isinstance(document.get("tasks"), list):
+    if not isinstance(document, dict) or not isinstance(document.get("tasks"), list) or not all(
+            isinstance(document.get(name) or [], list) for name in ("projects", "completions")):
         raise ImportRefused(NOT_EXPORT)
     parsed = Parsed(FORMAT)
     lines = _lines(text)
     names: dict[str, str] = {}
     for project in document.get("projects") or []:
         if isinstance(project, dict) and isinstance(project.get("id"), str) and isinstance(project.get("name"), str):
-            names[project["id"].lower()] = project["name"][:100]
-            if not any(spec.name.lower() == project["name"].lower() for spec in parsed.projects):
-                color = project.get("color") if project.get("color") in COLORS else "grey"
-                parsed.projects.append(ProjectSpec(project["name"][:100], color, project.get("archived") is True))
+            color = project.get("color") if project.get("color") in COLORS else "grey"
+            names[project["id"].lower()] = parsed.project(project["name"][:100], color, project.get("archived") is True)
     completions: dict[str, list] = {}
     for item in document.get("completions") or []:  # the older exports' one list
         if isinstance(item, dict) and isinstance(item.get("task_id"), str):
@@ -66,7 +66,7 @@ def read(text: str) -> Parsed:
         except (ValueError, TypeError, KeyError):
             parsed.skip(line, "This task's fields are not those of an export (a date, a time or a list is malformed).")
             continue
-        parsed.records.append(record)
+        parsed.add(record)
     return parsed
 
 
@@ -80,7 +80,8 @@ def _record(task: dict, task_id: str, line: int, names: dict[str, str], older: l
             description is None or isinstance(description, str)):
         raise ValueError
     recurrence = task.get("recurrence")
-    if recurrence is not None and not isinstance(recurrence, dict):
+    if recurrence is not None and not (isinstance(recurrence, dict) and all(
+            isinstance(recurrence.get(name), str | None) for name in ("rule", "mode"))):
         raise ValueError
     project_id = task.get("project_id")
     parent_id = task.get("parent_id")
@@ -89,9 +90,9 @@ def _record(task: dict, task_id: str, line: int, names: dict[str, str], older: l
         completions.append((date.fromisoformat(item["due_date"]), datetime.fromisoformat(item["completed_at"])))
     due_time = _parse(task.get("due_time"), time.fromisoformat)
     return Record(
-        line=line, key=f"{FORMAT}:{task_id}", title=title, description=description,
+        line=line, key=source_key(FORMAT, task_id), title=title, description=description,
         project=names.get(project_id.lower()) if isinstance(project_id, str) else None,
-        parent=f"{FORMAT}:{parent_id.lower()}" if isinstance(parent_id, str) else None,
+        parent=source_key(FORMAT, parent_id.lower()) if isinstance(parent_id, str) else None,
         due_date=_parse(task.get("due_date"), date.fromisoformat),
         due_time=due_time.replace(second=0, microsecond=0) if due_time else None,
         rule=recurrence.get("rule") if recurrence else None,

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 PRIORITIES = ("none", "low", "medium", "high")
+MAX_RECORDS = 50_000  # one import's tasks (a file past it is refused as soon as it is seen)
 _NOT_TAG = re.compile(r"[^a-z0-9_-]+")
+_PLAIN_ID = re.compile(r"[\x21-\x7e]{1,100}")  # visible ASCII: kept as it is in the key
 
 
 class ImportRefused(Exception):
@@ -57,6 +59,13 @@ class Parsed:
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     mapping: dict[str, str | None] | None = None  # a CSV's columns -> the fields they fill
+    _named: set[str] = field(default_factory=set)
+
+    def add(self, record: Record) -> None:
+        if len(self.records) >= MAX_RECORDS:
+            raise ImportRefused(f"This file holds more than {MAX_RECORDS:,} tasks: one import takes at most "
+                                f"{MAX_RECORDS:,}. Nothing was imported.")
+        self.records.append(record)
 
     def skip(self, line: int, reason: str) -> None:
         self.skipped.append((line, reason))
@@ -64,11 +73,20 @@ class Parsed:
     def warn(self, line: int, message: str) -> None:
         self.warnings.append((line, message))
 
-    def project(self, name: str) -> str:
-        """Name a project the records use (once, in the order the file first names it)."""
-        if not any(spec.name.lower() == name.lower() for spec in self.projects):
-            self.projects.append(ProjectSpec(name))
+    def project(self, name: str, color: str = "grey", archived: bool = False) -> str:
+        """Name a project the records use (once per spelling, in the order the file first names
+        it; spellings that differ only in case are one project, which the service finds out
+        as PostgreSQL compares them)."""
+        if name not in self._named:
+            self._named.add(name)
+            self.projects.append(ProjectSpec(name, color, archived))
         return name
+
+
+def source_key(source: str, source_id: str) -> str:
+    """A record's key from its source's id: the id itself when short and plain, else its
+    digest (a key is at most 200 characters, and any id must stay one key)."""
+    return f"{source}:{source_id}" if _PLAIN_ID.fullmatch(source_id) else content_key(source, "id", source_id)
 
 
 def content_key(source: str, *parts: object) -> str:

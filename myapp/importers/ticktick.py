@@ -12,7 +12,7 @@ from datetime import datetime
 
 from ..services.timezones import canonical, zone
 from .csvrows import cell, header_index, rows
-from .records import ImportRefused, Occurrences, Parsed, Record, tags_from
+from .records import ImportRefused, Occurrences, Parsed, Record, source_key, tags_from
 
 FORMAT = "ticktick-csv"
 COLUMNS = ("list name", "title")
@@ -55,10 +55,10 @@ def read(text: str, tz: str) -> Parsed:
         status = cell(cells, index, "status")
         record = Record(
             line=line,
-            key=f"{FORMAT}:{task_id[:100]}" if task_id else seen.key(FORMAT, project, title, *cells),
+            key=source_key(FORMAT, task_id) if task_id else seen.key(FORMAT, project, title, *cells),
             title=title, description=cell(cells, index, "content") or None,
             project=parsed.project(project[:100]) if project else None,
-            parent=f"{FORMAT}:{cell(cells, index, 'parentid')[:100]}" if cell(cells, index, "parentid") else None,
+            parent=source_key(FORMAT, cell(cells, index, "parentid")) if cell(cells, index, "parentid") else None,
             priority=PRIORITIES.get(priority, "none"),
             tags=tags_from(cell(cells, index, "tags").split(","), parsed, line),
             completed=status in ("1", "2"),
@@ -75,7 +75,7 @@ def read(text: str, tz: str) -> Parsed:
         repeat = cell(cells, index, "repeat")
         if repeat:
             record.rule = repeat
-        parsed.records.append(record)
+        parsed.add(record)
     return parsed
 
 

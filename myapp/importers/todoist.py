@@ -55,7 +55,7 @@ def read(text: str, filename: str, now: datetime) -> Parsed:
         if kind != "task":
             continue  # meta rows (the view's style) and anything newer: nothing to import
         indent_text = cell(cells, index, "indent") or "1"
-        if not indent_text.isdigit() or not 1 <= int(indent_text) <= 99:
+        if not (indent_text.isascii() and indent_text.isdigit()) or not 1 <= int(indent_text) <= 99:
             parsed.skip(line, f"INDENT must be a whole number from 1, not “{indent_text[:20]}”.")
             continue
         indent = min(int(indent_text), len(levels) + 1)  # an indent past the one above: one level down
@@ -73,7 +73,7 @@ def read(text: str, filename: str, now: datetime) -> Parsed:
             project=project, parent=parent, priority=PRIORITIES.get(priority, "none"),
             tags=[*(section or []), *tags_from(labels, parsed, line)])
         _read_date(record, cells, index, parsed, now)
-        parsed.records.append(record)
+        parsed.add(record)
         levels = [*levels[:indent - 1], record.key]
         last = record
     return parsed

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
 
 from .. import importers
 from ..errors import QueryTimeout, ValidationError
@@ -57,6 +58,7 @@ class _Task:
 
     record: Record
     values: dict
+    completions: list  # (due date, completed at) of a recurring task's past occurrences
     id: uuid.UUID = field(default_factory=uuid.uuid4)
     parent: _Task | None = None
     parent_existing: _Existing | None = None
@@ -71,9 +73,11 @@ class _Plan:
         self.parsed = parsed
         self.connection = connection  # the import's own, in its one transaction
         self.projects: dict[str, uuid.UUID] = {}  # lower(name) -> id (a new one's made here)
+        self.named: dict[str, str] = {}  # a project's name as the file spells it -> its lower(name)
         self.new_projects: list[dict] = []
         self.tasks: list[_Task] = []
         self.existing: dict[str, _Existing] = {}
+        self.projects_created = 0  # as made (a dry run: as it would make them)
 
 
 def _report(plan: _Plan, dry_run: bool) -> dict:
@@ -81,7 +85,7 @@ def _report(plan: _Plan, dry_run: bool) -> dict:
     report = {
         "format": parsed.format,
         "dry_run": dry_run,
-        "projects_created": len(plan.new_projects),
+        "projects_created": plan.projects_created if not dry_run else len(plan.new_projects),
         "tasks_created": len(plan.tasks),
         "tasks_existing": len(plan.existing),
         "tasks_skipped": [{"line": line, "reason": reason} for line, reason in sorted(parsed.skipped)],
@@ -138,23 +142,36 @@ def import_file(user_id: uuid.UUID, data: bytes, filename: str = "", format: str
     yield _report(plan, dry_run)
 
 
+_LOWERED = text("SELECT name, lower(name) FROM unnest(CAST(:names AS text[])) AS name")
+
+
 def _match_projects(user_id, plan: _Plan) -> None:
-    rows = plan.connection.execute(text("SELECT id, name FROM projects WHERE user_id = :owner"), {"owner": user_id})
-    plan.projects = {name.lower(): project_id for project_id, name in rows}
+    """The file's projects matched to the user's by name, in any letter case as PostgreSQL
+    compares them (the unique index's lower(name)); the ones to make, and the limit."""
+    rows = plan.connection.execute(text("SELECT id, lower(name) FROM projects WHERE user_id = :owner"),
+                                   {"owner": user_id})
+    plan.projects = {lowered: project_id for project_id, lowered in rows}
     existing = len(plan.projects)
+    checked = []
     for spec in plan.parsed.projects:
         try:
-            checked = parse(ProjectCreate, {"name": spec.name, "color": spec.color})
+            checked.append((spec, parse(ProjectCreate, {"name": spec.name, "color": spec.color})))
         except ValidationError:
             plan.parsed.warn(1, f"“{spec.name[:40]}” cannot be a project's name: its tasks go to the Inbox.")
-            continue
-        if checked.name.lower() not in plan.projects:
-            plan.projects[checked.name.lower()] = project_id = uuid.uuid4()
-            plan.new_projects.append({"id": project_id, "name": checked.name, "color": checked.color,
-                                      "archived": spec.archived})
+    lowered = dict(plan.connection.execute(_LOWERED, {"names": [project.name for _, project in checked]}).all())
+    for spec, project in checked:
+        key = plan.named[spec.name] = lowered[project.name]
+        if key not in plan.projects:
+            plan.projects[key] = project_id = uuid.uuid4()
+            plan.new_projects.append({"id": project_id, "name": project.name, "color": project.color,
+                                      "archived": spec.archived, "key": key})
     if existing + len(plan.new_projects) > MAX_PROJECTS:
-        raise _refused(f"This import would make {len(plan.new_projects)} new projects, and you have {existing}: "
-                       f"at most {MAX_PROJECTS} projects in all. Nothing was imported.")
+        raise _limit(len(plan.new_projects), existing)
+
+
+def _limit(new: int, existing: int) -> ValidationError:
+    return _refused(f"This import would make {new} new projects, and you have {existing}: at most {MAX_PROJECTS} "
+                    "projects in all. Nothing was imported.")
 
 
 _EXISTING = text("""
@@ -226,13 +243,29 @@ def _check_records(plan: _Plan, today: date) -> None:
         if values["due_time"] is not None and values["due_date"] is None:
             values["due_time"] = None
             parsed.warn(record.line, "A due time without a date: the time is left out.")
-        values["completed_at"] = _aware(record.completed_at) if values["completed"] else None
-        values["created_at"] = _aware(record.created_at)
-        plan.tasks.append(_Task(record, values))
+        values["completed_at"] = _moment(record.completed_at, record, parsed, "completion time") \
+            if values["completed"] else None
+        values["created_at"] = _moment(record.created_at, record, parsed, "creation time")
+        completions = [(day, _moment(at, record, parsed, "completion time")) for day, at in record.completions]
+        plan.tasks.append(_Task(record, values, [(day, at) for day, at in completions if at is not None]))
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _moment(moment: datetime | None, record: Record, parsed: Parsed, what: str) -> datetime | None:
+    """A timestamp of the file (one without a zone is read as UTC) within years PostgreSQL and
+    every reader of it handle alike; outside them it is left out, with a warning."""
+    if moment is None:
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        if EARLIEST <= moment <= LATEST:
+            return moment
+    except OverflowError:  # an offset that takes it past year 1 or 9999
+        pass
+    parsed.warn(record.line, f"The {what} {moment.isoformat()} is out of range: left out.")
+    return None
 
 
 def _schedule(record: Record, values: dict, parsed: Parsed, today: date) -> dict:
@@ -248,7 +281,7 @@ def _schedule(record: Record, values: dict, parsed: Parsed, today: date) -> dict
             raise recurrence.RuleError("it has no date from the task's due date on")
         rule = recurrence.with_count_as_until(scheduling.with_its_day(rule, first), first)
     except (recurrence.RuleError, ValueError, IndexError, OverflowError) as error:
-        parsed.warn(record.line, f"The repeat rule “{record.rule[:80]}” is not supported here ({error}): "
+        parsed.warn(record.line, f"The repeat rule “{str(record.rule)[:80]}” is not supported here ({error}): "
                                  "the task does not repeat.")
         return dict(scheduling.NONE)
     return {"due_date": first, "recurrence_rule": str(rule), "recurrence_anchor": first,
@@ -330,7 +363,7 @@ def _place_one(plan: _Plan, task: _Task) -> None:
         plan.parsed.warn(task.record.line, f"Tasks nest at most {MAX_DEPTH} levels: it is a top-level task.")
     task.depth = 1
     name = task.record.project
-    task.project_id = plan.projects.get(name.strip().lower()) if name else None
+    task.project_id = plan.projects.get(plan.named.get(name)) if name else None
 
 
 _PROJECTS = text("""
@@ -339,15 +372,32 @@ SELECT id, :owner, name, color, archived
 FROM unnest(CAST(:ids AS uuid[]), CAST(:names AS text[]), CAST(:colors AS text[]), CAST(:archived AS boolean[]))
      WITH ORDINALITY AS p(id, name, color, archived, n)
 ORDER BY n
+ON CONFLICT (user_id, lower(name)) DO NOTHING
 """)
+_PROJECT_IDS = text("SELECT id, lower(name) FROM projects WHERE user_id = :owner AND lower(name) = ANY(:names)")
 
 
 def _create_projects(user_id, plan: _Plan) -> None:
+    """The new projects, in the file's order. One made meanwhile under the same name (by
+    another request) is used instead; past the limit meanwhile, the import is refused."""
     if not plan.new_projects:
         return
     columns = {name: [project[name] for project in plan.new_projects] for name in ("id", "name", "color", "archived")}
-    plan.connection.execute(_PROJECTS, {"owner": user_id, "ids": columns["id"], "names": columns["name"],
-                                   "colors": columns["color"], "archived": columns["archived"]})
+    try:
+        made = plan.connection.execute(_PROJECTS, {
+            "owner": user_id, "ids": columns["id"], "names": columns["name"], "colors": columns["color"],
+            "archived": columns["archived"]})
+    except IntegrityError as error:  # the trigger's limit of 300, reached by projects made meanwhile
+        raise _limit(len(plan.new_projects), MAX_PROJECTS) from error
+    plan.projects_created = made.rowcount
+    if made.rowcount < len(plan.new_projects):
+        plan.projects.update({key: project_id for project_id, key in plan.connection.execute(
+            _PROJECT_IDS, {"owner": user_id, "names": [project["key"] for project in plan.new_projects]})})
+        for task in sorted(plan.tasks, key=lambda task: task.depth):  # parents first: subtasks follow them
+            if task.parent is not None:
+                task.project_id = task.parent.project_id
+            elif task.parent_existing is None and task.record.project:
+                task.project_id = plan.projects.get(plan.named.get(task.record.project))
 
 
 def _store(user_id, plan: _Plan, deadline: float) -> Iterator[dict]:
@@ -380,5 +430,5 @@ def _store(user_id, plan: _Plan, deadline: float) -> Iterator[dict]:
             "COPY task_completions (task_id, user_id, due_date, anchor, completed_at) FROM STDIN") as copy:
         for task in plan.tasks:
             if task.values["recurrence_rule"] is not None:
-                for due_date, completed_at in task.record.completions:
-                    copy.write_row((task.id, user_id, due_date, due_date, _aware(completed_at)))
+                for due_date, completed_at in task.completions:
+                    copy.write_row((task.id, user_id, due_date, due_date, completed_at))

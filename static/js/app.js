@@ -363,6 +363,7 @@
       xhr.setRequestHeader("Accept", "application/x-ndjson");
       xhr.setRequestHeader("X-CSRFToken", csrfToken());
       let read = 0;
+      let answered = false; // the report, or an error, came
       const events = () => {
         const end = xhr.responseText.lastIndexOf("\n");
         if (end < read) return [];
@@ -375,10 +376,12 @@
           show(`Storing… ${answer.stored.toLocaleString()} of ${answer.total.toLocaleString()} tasks`,
                answer.stored, answer.total || 1);
         } else if ("html" in answer) {
+          answered = true;
           box.hidden = true;
           result.innerHTML = answer.html; // rendered (and escaped) by the server
           result.firstElementChild.focus();
         } else if ("code" in answer) {
+          answered = true;
           fail(answer.message);
         }
       };
@@ -393,6 +396,10 @@
       xhr.addEventListener("load", () => {
         if (xhr.status === 200) {
           events().forEach(handle);
+          if (!answered) {
+            fail("The connection was cut before the import's report came. Reload to see your tasks; " +
+                 "importing the file again adds nothing twice.");
+          }
           return;
         }
         let message = "The import failed. Nothing was imported; try again.";

@@ -253,3 +253,86 @@ def test_over_http_an_import_streams_its_progress_and_an_export_streams_it_back(
     assert lines[-1]["tasks_created"] == imports.BATCH + 1 and count(sql) == imports.BATCH + 1
     document = requests.get(f"{server}/api/v1/export", headers=as_alice, timeout=60).json()
     assert len(document["tasks"]) == imports.BATCH + 1 and len(document["projects"]) == 4
+
+
+# --- found in review: each once a 500, or a row that broke the account -------------------------------
+
+BROKEN = [
+    ("a JSON rule that is not text", b'{"tasks": [{"id": "t1", "title": "A", "due_date": "2030-01-01", '
+                                     b'"recurrence": {"rule": 5}}, {"id": "t2", "title": "B"}]}', "x.json"),
+    ("a Todoist INDENT in superscript", "TYPE,CONTENT,INDENT\ntask,A,\u00b2\ntask,B,1\n".encode(), "Home.csv"),
+    ("an iCalendar PRIORITY that is no number", b"BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:a\r\nSUMMARY:A\r\n"
+     b"PRIORITY:abc\r\nEND:VTODO\r\nBEGIN:VTODO\r\nUID:b\r\nSUMMARY:B\r\nEND:VTODO\r\nEND:VCALENDAR\r\n", "x.ics"),
+    ("an iCalendar DUE that is no date", b"BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:a\r\nSUMMARY:A\r\n"
+     b"DUE:hello\r\nEND:VTODO\r\nBEGIN:VTODO\r\nUID:b\r\nSUMMARY:B\r\nEND:VTODO\r\nEND:VCALENDAR\r\n", "x.ics"),
+]
+
+
+@pytest.mark.parametrize("kind, data, name", BROKEN, ids=[case[0] for case in BROKEN])
+def test_a_record_with_a_value_of_the_wrong_kind_is_skipped_and_the_rest_imports(client, as_alice, sql, kind, data,
+                                                                                   name):
+    response = upload(client, as_alice, data, name)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    report = response.json
+    assert report["tasks_created"] + len(report["tasks_skipped"]) + len(report["warnings"]) >= 2
+    assert ("B",) in sql("SELECT title FROM tasks")
+
+
+def test_an_unreadable_icalendar_rule_keeps_its_task_without_recurrence(client, as_alice, sql):
+    data = (b"BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:a\r\nSUMMARY:A\r\nDUE;VALUE=DATE:20300101\r\n"
+            b"RRULE:FREQ=FOO\r\nEND:VTODO\r\nEND:VCALENDAR\r\n")
+    report = upload(client, as_alice, data, "x.ics").json
+    assert report["tasks_created"] == 1 and [w["line"] for w in report["warnings"]] == [2]
+    assert sql("SELECT title, recurrence_rule FROM tasks") == [("A", None)]
+
+
+@pytest.mark.parametrize("document", [b'{"tasks": [], "projects": 5}', b'{"tasks": [], "completions": 5}'])
+def test_a_json_whose_lists_are_not_lists_is_refused(client, as_alice, document):
+    response = upload(client, as_alice, document, "x.json")
+    assert response.status_code == 422 and "not an export" in response.json["message"]
+
+
+def test_long_and_odd_source_ids_stay_one_key_each_and_import_once(client, as_alice, sql):
+    long_a, long_b = "x" * 195 + "a" * 105, "x" * 195 + "b" * 105
+    document = orjson.dumps({"tasks": [{"id": long_a, "title": "A"}, {"id": long_b, "title": "B"},
+                                       {"id": "c\u0000d", "title": "C"}]})
+    assert upload(client, as_alice, document, "x.json").json["tasks_created"] == 3
+    assert upload(client, as_alice, document, "x.json").json["tasks_created"] == 0
+    assert sql("SELECT count(*) FROM tasks") == [(3,)]
+
+
+@pytest.mark.parametrize("column, value", [("created_at", "9999-12-31T23:00:00-05:00"),
+                                           ("created_at", "0001-01-01T00:00:00+05:00"),
+                                           ("completed_at", "9999-12-31T23:00:00-05:00")])
+def test_a_timestamp_out_of_range_is_left_out_and_the_account_still_reads(client, as_alice, sql, column, value):
+    report = upload(client, as_alice, f"title,completed,{column}\nA,yes,{value}\n".encode()).json
+    assert report["tasks_created"] == 1 and "out of range" in report["warnings"][0]["message"]
+    assert client.get("/api/v1/tasks", headers=as_alice).status_code == 200
+    assert client.get("/api/v1/export.csv", headers=as_alice).status_code == 200
+
+
+def test_project_names_the_same_in_postgresqls_letter_case_are_one_project(client, as_alice, sql):
+    report = upload(client, as_alice, "title,project\nA,\u03a3\u0391\u03a3\nB,\u03c3\u03b1\u03c3\n".encode()).json
+    assert report["projects_created"] == 1
+    assert sql("SELECT count(DISTINCT project_id) FROM tasks") == [(1,)]
+    again = upload(client, as_alice, "title,project\nC,\u03c3\u03b1\u03c3\n".encode()).json
+    assert again["projects_created"] == 0
+
+
+def test_duplicate_column_names_do_not_shift_the_columns_after_them(client, as_alice, sql):
+    report = upload(client, as_alice, b"note,note,title,due date\nA,B,Real title,2030-01-02\n").json
+    assert report["tasks_skipped"] == []
+    assert sql("SELECT title, description, due_date::text FROM tasks") == [("Real title", "A", "2030-01-02")]
+
+
+def test_a_file_past_the_task_limit_is_refused_as_soon_as_it_is_seen(client, as_alice):
+    vtodos = b"BEGIN:VTODO\r\nSUMMARY:x\r\nEND:VTODO\r\n" * (imports.MAX_TASKS + 1)
+    response = upload(client, as_alice, b"BEGIN:VCALENDAR\r\n" + vtodos + b"END:VCALENDAR\r\n", "x.ics")
+    assert response.status_code == 422 and "at most 50,000" in response.json["message"]
+
+
+def test_icalendar_lines_are_counted_as_rfc_5545_breaks_them_and_folds_are_one_line(client, as_alice):
+    data = ("BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nSUMMARY:a\u2028b\r\nDESCRIPTION:x\r\n y\r\nEND:VTODO\r\n"
+            "BEGIN:VTODO\r\nSUMMARY:second\r\nEND:VTODO\r\nEND:VCALENDAR\r\n").encode()
+    report = upload(client, as_alice, data, "x.ics", query="?dry_run=true").json
+    assert [p["line"] for p in report["preview"]] == [2, 7]
