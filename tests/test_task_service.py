@@ -582,3 +582,13 @@ def test_two_concurrent_completions_of_a_recurring_task_both_land_one_date_each(
     assert sorted(outcomes) == ["2030-01-14", "2030-01-21"]  # the second read again and moved on once more
     assert [row.due_date.isoformat() for row in tasks.list_completions(alice.id, task.id)] == \
         ["2030-01-14", "2030-01-07"]
+
+
+def test_a_series_that_would_pass_the_year_9999_ends_there(alice):
+    """dateutil cannot count past the year 9999: there the calendar ends the series (the
+    task is done), never an error."""
+    task = tasks.create_task(alice.id, {"title": "Far", "due_date": "9999-12-25",
+                                        "recurrence": {"rule": "FREQ=WEEKLY"}})
+    assert tasks.list_occurrences(alice.id, task.id, 5) == [date(9999, 12, 25)]
+    done = tasks.toggle_task(alice.id, task.id)
+    assert (done.completed, done.due_date) == (True, date(9999, 12, 25))

@@ -251,14 +251,23 @@ def has_dates(rule: Rule, anchor: date) -> bool:
 def first_on_or_after(rule: Rule, anchor: date, day: date) -> date | None:
     """The schedule's first date on or after `day` (None when it has ended)."""
     day = max(day, anchor)
-    found = _schedule(rule, anchor, day).after(_midnight(day), inc=True)
+    try:
+        found = _schedule(rule, anchor, day).after(_midnight(day), inc=True)
+    except (ValueError, OverflowError):  # dateutil's, at the year 9999: the calendar ends the series
+        return None
     return found.date() if found else None
 
 
 def dates_from(rule: Rule, anchor: date, day: date, limit: int) -> list[date]:
     """Up to `limit` dates of the schedule, from `day` on."""
     day = max(day, anchor)
-    return [found.date() for found in _schedule(rule, anchor, day).xafter(_midnight(day), count=limit, inc=True)]
+    found: list[date] = []
+    try:
+        for moment in _schedule(rule, anchor, day).xafter(_midnight(day), count=limit, inc=True):
+            found.append(moment.date())
+    except (ValueError, OverflowError):  # as above: no date after the year 9999
+        pass
+    return found
 
 
 def with_count_as_until(rule: Rule, anchor: date) -> Rule:
