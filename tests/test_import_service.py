@@ -381,3 +381,10 @@ def test_a_long_chain_of_parents_in_any_order_is_placed_in_linear_time(alice, sq
                  dry_run=True)
     assert report["tasks_created"] == n + 200 and len(report["tasks_skipped"]) == n - 1
     assert perf_counter() - started < 60  # a bound that catches a quadratic walk, not a speed target
+
+
+def test_a_pretty_printed_export_reports_the_line_each_task_starts_on(alice):
+    document = {"tasks": [{"id": "00000000-0000-4000-8000-000000000001", "title": "A"},
+                          {"id": "00000000-0000-4000-8000-000000000002", "title": "x" * 300}]}
+    report = run(alice, json.dumps(document, indent=2).encode(), "export.json")
+    assert [p["line"] for p in report["preview"]] == [3] and report["tasks_skipped"][0]["line"] == 7

@@ -18,11 +18,13 @@ NOT_EXPORT = "This JSON is not an export of this app: it needs a list of tasks u
 
 
 def _lines(text: str) -> dict[str, int]:
-    """Each object's id -> the line its "id" is on (where the record is, in the file)."""
+    """Each object's id -> the line its object starts on: the "{" before its "id" (which an
+    export writes first; in this app's own export, a task's whole line)."""
     lines, line, last = {}, 1, 0
     for match in _TASK_ID.finditer(text):
-        line += text.count("\n", last, match.start())
-        last = match.start()
+        start = max(text.rfind("{", last, match.start()), last)
+        line += text.count("\n", last, start)
+        last = start
         lines.setdefault(match[1].lower(), line)
     return lines
 
