@@ -388,3 +388,20 @@ def test_a_pretty_printed_export_reports_the_line_each_task_starts_on(alice):
                           {"id": "00000000-0000-4000-8000-000000000002", "title": "x" * 300}]}
     report = run(alice, json.dumps(document, indent=2).encode(), "export.json")
     assert [p["line"] for p in report["preview"]] == [3] and report["tasks_skipped"][0]["line"] == 7
+
+
+def test_a_json_export_imports_with_its_projects_subtasks_schedules_and_completions(alice, sql):
+    report = run(alice, sample("export.json"), "export.json", tz=BERLIN)
+    assert (report["format"], report["projects_created"], report["tasks_created"]) == ("json", 2, 5)
+    assert (report["tasks_skipped"], report["warnings"]) == ([], [])
+    assert sql("SELECT name, color, archived FROM projects WHERE NOT is_inbox ORDER BY position") == [
+        ("House", "teal", False), ("Old plans", "red", True)]
+    found = stored(sql, alice)
+    check(found["Paint the hall"], "House", None, {"diy", "weekend"}, "high", date(2030, 2, 1), time(10), None)
+    check(found["Buy paint"], "House", "Paint the hall", set(), "medium", None, None, None)
+    check(found["Pick a colour"], "House", "Buy paint", set(), "none", None, None, None)
+    assert found["Pick a colour"]["completed_at"] == datetime.fromisoformat("2029-02-03T18:00:00+00:00")
+    check(found["Water the plants"], "House", None, {"home"}, "low", date(2030, 1, 6), None, "FREQ=WEEKLY;BYDAY=MO")
+    check(found["Call the bank"], "Inbox", None, set(), "none", date(2030, 1, 3), None, "FREQ=MONTHLY;INTERVAL=3")
+    assert found["Call the bank"]["recurrence_mode"] == "completion"
+    assert sql("SELECT due_date::text FROM task_completions ORDER BY due_date") == [("2029-12-23",), ("2029-12-30",)]
