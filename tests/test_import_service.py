@@ -14,6 +14,7 @@ import pytest
 from myapp import exports
 from myapp.errors import ValidationError
 from myapp.extensions import db
+from myapp.importers import records
 from myapp.services import export, imports, projects, tasks, users
 from myapp.services.timezones import today_in
 
@@ -222,7 +223,7 @@ def test_an_import_past_the_project_limit_is_refused_whole(alice, sql):
 
 
 def test_more_than_the_task_limit_is_refused_naming_it(alice, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_TASKS", 3)
+    monkeypatch.setattr(records, "MAX_RECORDS", 3)
     with pytest.raises(ValidationError, match="at most 3"):
         run(alice, b"title\na\nb\nc\nd\n")
 

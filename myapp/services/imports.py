@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import importers
 from ..errors import QueryTimeout, ValidationError
 from ..extensions import db
-from ..importers.records import Parsed, Record
+from ..importers.records import MAX_RECORDS, Parsed, Record
 from . import recurrence, scheduling
 from .operations import operation
 from .projects import MAX_PROJECTS
@@ -29,7 +29,7 @@ from .timezones import now_in
 from .validation import ProjectCreate, TaskCreate, parse
 
 MAX_BYTES = 50 * 1024 * 1024  # the import route's own body limit
-MAX_TASKS = 50_000
+MAX_TASKS = MAX_RECORDS  # checked as the file is read (myapp.importers.records)
 TIME_BOUND_SECONDS = 120  # imports and exports, not the 15 s of other requests
 MAX_DEPTH = 4  # levels of tasks (the tree trigger's limit)
 BATCH = 2000  # rows per COPY: a progress event after each
@@ -121,8 +121,6 @@ def import_file(user_id: uuid.UUID, data: bytes, filename: str = "", format: str
         parsed = importers.read(data, filename, format, tz, now)
     except importers.ImportRefused as error:
         raise _refused(str(error)) from None
-    if len(parsed.records) > MAX_TASKS:
-        raise _refused(f"This file holds {len(parsed.records):,} tasks: one import takes at most {MAX_TASKS:,}.")
     # A connection of the import's own, not the request's session: a streamed answer goes on
     # after the view has returned and the request's session has been closed. (The engine's
     # connections are in autocommit: this one is put in a transaction.)
