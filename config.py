@@ -160,6 +160,10 @@ class Config:
         self.RATELIMIT_SIGNIN_PER_ACCOUNT = _rate_limit(env, "RATELIMIT_SIGNIN_PER_ACCOUNT", "5 per minute")
         self.RATELIMIT_SIGNIN_PER_ADDRESS = _rate_limit(env, "RATELIMIT_SIGNIN_PER_ADDRESS", "30 per minute")
         self.RATELIMIT_API = _rate_limit(env, "RATELIMIT_API", "600 per minute")
+        # An import reads up to 50 MB and writes up to 50,000 rows: a budget of its own, per user.
+        self.RATELIMIT_IMPORT = _rate_limit(env, "RATELIMIT_IMPORT", "20 per hour")
+        # The calendar feed answers without a session (its secret URL): per client address.
+        self.RATELIMIT_FEED = _rate_limit(env, "RATELIMIT_FEED", "60 per minute")
 
         # Cookies: signed, HttpOnly, SameSite=Lax; Secure wherever TLS is expected.
         self.SESSION_COOKIE_HTTPONLY = True

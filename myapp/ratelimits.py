@@ -77,6 +77,16 @@ def spend_password_check(email: object) -> None:
     spend("RATELIMIT_SIGNIN_PER_ACCOUNT", "auth-account", account_and_address(normalise_email(email)))
 
 
+def spend_import(user_id) -> None:
+    """One import (or check of a file) of this user's: RATELIMIT_IMPORT, beside the API's."""
+    spend("RATELIMIT_IMPORT", "import-user", str(user_id))
+
+
+def spend_feed_read() -> None:
+    """One read of a calendar feed from this client address (RATELIMIT_FEED)."""
+    spend("RATELIMIT_FEED", "feed-address", client_address())
+
+
 def client_address() -> str:
     """Who is asking, as far as the network says (made trustworthy by TRUSTED_PROXIES)."""
     return request.remote_addr or "unknown"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request, url_for
 
-from .. import transfers
+from .. import ratelimits, transfers
 from ..errors import ValidationError
 from ..serializers import project_etag, project_to_json, task_etag, task_to_json, user_to_json
 from ..services import idempotency, imports, projects, quickadd, tasks
@@ -183,6 +183,7 @@ def _flag(value: str | None, name: str) -> bool:
 @transfers.body_limit(imports.MAX_BYTES)
 def import_file():
     params = _only(query_params(), "dry_run", "format")
+    ratelimits.spend_import(g.api_user.id)
     upload = request.files.get("file")
     if upload is None:
         raise ValidationError(details={"file": "Send the file as the multipart/form-data field “file”."})

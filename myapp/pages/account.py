@@ -128,6 +128,7 @@ def export(extension: str):
 def import_file():
     """Import a file; asked for NDJSON (the page's script), progress lines as rows are stored,
     then the report as HTML for the page to show; else the account page with the report."""
+    ratelimits.spend_import(current_user.id)
     form = ImportForm()
     dry_run = request.form.get("dry_run") == "true"
     upload = form.file.data

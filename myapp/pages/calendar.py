@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from .. import ratelimits
 from ..services import calendar_feed
 from .blueprint import bp
 
@@ -19,6 +20,7 @@ def feed_urls(secret: str | None) -> dict[str, str] | None:
 
 @bp.get("/calendar/<secret>.ics")
 def calendar(secret: str):
+    ratelimits.spend_feed_read()
     feed = calendar_feed.read_feed(secret)  # NotFound (404) for any secret that opens no feed
     body = calendar_feed.to_ics(feed, lambda task_id: url_for("pages.edit", task_id=task_id, _external=True))
     response = Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, no-cache"})

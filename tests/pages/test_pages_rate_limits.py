@@ -1,11 +1,13 @@
 """Sign-in and sign-up attempts are rate-limited without letting anyone lock another person out."""
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import text
 
 from myapp.extensions import db
-from myapp.services import users
+from myapp.services import calendar_feed, tokens, users
 
 from conftest import make_app
 from support.pages import PASSWORD, post, sign_in
@@ -117,3 +119,40 @@ def test_answers_below_the_limit_carry_no_rate_limit_headers(limited_app):
                      client.get("/no-such-page", environ_base=HOME)):
         assert "Retry-After" not in response.headers
         assert not [name for name, _ in response.headers if name.lower().startswith("x-ratelimit")]
+
+
+@pytest.fixture
+def busy_app(app, database_url):
+    """Rate limits on, with small budgets for imports and calendar feed reads."""
+    limited = make_app(database_url, env={"RATELIMIT_ENABLED": "true", "RATELIMIT_IMPORT": "2 per hour",
+                                          "RATELIMIT_FEED": "3 per minute"})
+    yield limited
+    with limited.app_context():
+        db.engine.dispose()
+
+
+def test_imports_have_a_budget_of_their_own_per_user(busy_app):
+    with busy_app.app_context():
+        user = users.create_user("importer@example.com", PASSWORD)
+        headers = {"Authorization": f"Bearer {tokens.create_token(user.id, 'cli')[1]}"}
+    client = busy_app.test_client()
+
+    def send():
+        return client.post("/api/v1/import?dry_run=true", data={"file": (io.BytesIO(b"title\nA\n"), "t.csv")},
+                           headers=headers, content_type="multipart/form-data")
+
+    assert [send().status_code for _ in range(2)] == [200, 200]
+    response = send()
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
+    assert client.get("/api/v1/tasks", headers=headers).status_code == 200  # the rest of the API goes on
+
+
+def test_calendar_feed_reads_are_limited_per_client_address(busy_app):
+    with busy_app.app_context():
+        user = users.create_user("feed@example.com", PASSWORD)
+        calendar_feed.regenerate(user.id)
+        secret = calendar_feed.feed_secret(users.get_user(user.id))
+    client = busy_app.test_client()
+    assert [client.get(f"/calendar/{secret}.ics", environ_base=HOME).status_code for _ in range(3)] == [200] * 3
+    assert client.get(f"/calendar/{secret}.ics", environ_base=HOME).status_code == 429
+    assert client.get(f"/calendar/{secret}.ics", environ_base=AWAY).status_code == 200
