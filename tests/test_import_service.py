@@ -12,7 +12,7 @@ from time import perf_counter
 import pytest
 
 from myapp import exports
-from myapp.errors import ValidationError
+from myapp.errors import QueryTimeout, ValidationError
 from myapp.extensions import db
 from myapp.importers import records
 from myapp.services import export, imports, projects, tasks, users
@@ -406,3 +406,12 @@ def test_a_json_export_imports_with_its_projects_subtasks_schedules_and_completi
     check(found["Call the bank"], "Inbox", None, set(), "none", date(2030, 1, 3), None, "FREQ=MONTHLY;INTERVAL=3")
     assert found["Call the bank"]["recurrence_mode"] == "completion"
     assert sql("SELECT due_date::text FROM task_completions ORDER BY due_date") == [("2029-12-23",), ("2029-12-30",)]
+
+
+def test_an_export_past_its_time_bound_stops(alice, monkeypatch):
+    for n in range(export.BATCH + 1):
+        tasks.create_task(alice.id, {"title": f"T{n}"})
+    db.session.remove()
+    monkeypatch.setattr(export, "TIME_BOUND_SECONDS", -1)
+    with pytest.raises(QueryTimeout, match="longer than"):
+        list(export.export_records(alice.id))

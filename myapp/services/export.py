@@ -2,15 +2,17 @@
 the tasks in keyset batches, handed on one record at a time (myapp.exports writes them)."""
 from __future__ import annotations
 
+import time as clock
 import uuid
 from collections.abc import Iterator
 
 from sqlalchemy import any_, bindparam, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from ..errors import NotFound
+from ..errors import NotFound, QueryTimeout
 from ..extensions import db
 from ..models import TaskCompletion
+from .imports import TIME_BOUND_SECONDS
 from .operations import operation
 from .projects import ORDER, PROJECT_COLUMNS, P
 from .tasks import TASK_COLUMNS, T
@@ -30,6 +32,7 @@ _COMPLETIONS = select(C.task_id, C.due_date, C.completed_at).where(
 def export_records(user_id: uuid.UUID) -> Iterator[tuple]:
     """("user", account), then ("project", row) each, ("task", row, completions) each, in the
     order they were made, and ("token", row) each (no token's hash), all as of one moment."""
+    deadline = clock.monotonic() + TIME_BOUND_SECONDS
     # A connection of the export's own, not the request's session: the answer streams on
     # after the view has returned and the request's session has been closed.
     with db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection, \
@@ -49,6 +52,8 @@ def export_records(user_id: uuid.UUID) -> Iterator[tuple]:
                 yield "task", task, completions.get(task.id, [])
             if len(batch) < BATCH:
                 break
+            if clock.monotonic() > deadline:  # the answer is cut short: a file that does not parse
+                raise QueryTimeout(f"The export took longer than {TIME_BOUND_SECONDS} s and was stopped.")
             last = batch[-1]
             batch = connection.execute(_TASKS_AFTER, {"owner": user_id, "created_at": last.created_at,
                                                       "id": last.id}).all()
