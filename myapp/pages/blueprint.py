@@ -2,8 +2,9 @@
 from flask import Blueprint
 
 from . import display
-from .rows import task_row
+from .rows import task_node, task_row
 
 bp = Blueprint("pages", __name__)
 display.register(bp)
 bp.add_app_template_global(task_row)
+bp.add_app_template_global(task_node)

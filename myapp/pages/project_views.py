@@ -10,11 +10,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import escape
 
 from ..errors import Conflict, ValidationError
 from ..forms import ProjectForm, TaskForm, show_errors
 from ..services import projects, quickadd, tasks
 from .blueprint import bp
+from .rows import Tree
 from .task_views import PAGE_SIZE, RowContext, blank_add_task_form, list_params, return_to, sidebar_links
 
 MAX_DEPTH = 4  # a root task and three levels below (the database refuses more)
@@ -32,9 +34,10 @@ def _project_page(project_id, params: dict[str, str], form: TaskForm | None = No
     def list_url(**changes) -> str:
         return url_for("pages.project", project_id=project.id, **{**params, "cursor": None, **changes})
 
+    add_url = url_for("pages.add_task", project_id=project.id)
     return render_template(
-        "pages/project.html", project=project, page=page, children=children, params=params, form=form,
-        here=here, list_url=list_url, max_depth=MAX_DEPTH, add_url=url_for("pages.add_task", project_id=project.id),
+        "pages/project.html", project=project, page=page, params=params, form=form,
+        here=here, list_url=list_url, add_url=add_url, tree=Tree(children, MAX_DEPTH, escape(add_url), escape(here)),
         add_task_fields=None if form else blank_add_task_form(),
         sidebar=tasks.sidebar(user.id), links=sidebar_links(),
         rows=RowContext.for_list(here, user.timezone),
