@@ -415,3 +415,85 @@ def test_an_export_past_its_time_bound_stops(alice, monkeypatch):
     monkeypatch.setattr(export, "TIME_BOUND_SECONDS", -1)
     with pytest.raises(QueryTimeout, match="longer than"):
         list(export.export_records(alice.id))
+
+
+# --- found in the second review ------------------------------------------------------------------
+
+def test_a_rule_that_grows_past_300_characters_when_written_out_leaves_its_task_without_recurrence(alice, sql):
+    rule = "FREQ=YEARLY;BYMONTH=1;BYSETPOS=" + ",".join(str(n) for n in range(1, 200))
+    rule = (rule[:rule.rindex(",", 0, 292)] + ";COUNT=1")
+    assert len(rule) <= 300
+    document = {"tasks": [{"id": "a", "title": "A", "due_date": "2030-01-01", "recurrence": {"rule": rule}}]}
+    report = run(alice, json.dumps(document).encode(), "x.json")
+    assert report["tasks_created"] == 1 and "longer than 300" in report["warnings"][0]["message"]
+    assert sql("SELECT recurrence_rule FROM tasks") == [(None,)]
+
+
+def test_timestamps_with_any_offset_are_stored_in_utc(alice, sql):
+    run(alice, b"title,completed,created_at,completed_at\nA,yes,2030-01-01T00:00:00+20:00,2030-01-02T00:00:00-19:00\n")
+    assert sql("SELECT created_at, completed_at FROM tasks") == [
+        (datetime.fromisoformat("2029-12-31T04:00:00+00:00"), datetime.fromisoformat("2030-01-02T19:00:00+00:00"))]
+
+
+def test_a_json_due_time_with_a_zone_is_not_a_due_time(alice):
+    document = {"tasks": [{"id": "a", "title": "A", "due_date": "2030-01-01", "due_time": "12:00+05:00"}]}
+    report = run(alice, json.dumps(document).encode(), "x.json")
+    assert report["tasks_created"] == 0 and len(report["tasks_skipped"]) == 1
+
+
+def test_a_cycle_of_parents_in_a_project_lands_whole_in_that_project(alice, sql):
+    report = run(alice, b"title,id,parent_id,project\na,1,2,Work\nb,2,1,Work\nc,3,1,Work\n")
+    assert report["tasks_created"] == 3
+    assert sql("SELECT DISTINCT p.name FROM tasks t JOIN projects p ON p.id = t.project_id") == [("Work",)]
+
+
+def test_an_until_before_the_year_1000_is_written_so_that_it_reads_back(alice, sql):
+    document = {"tasks": [{"id": "a", "title": "A", "due_date": "0001-01-01",
+                           "recurrence": {"rule": "FREQ=DAILY;COUNT=1000"}}]}
+    run(alice, json.dumps(document).encode(), "x.json")
+    assert sql("SELECT recurrence_rule FROM tasks") == [("FREQ=DAILY;UNTIL=00030927",)]
+    db.session.remove()
+    assert len(tasks.list_tasks(alice.id, {}).items) == 1
+    document = json.loads(exported(alice, exports.json_chunks))  # (the rule is read again to describe it)
+    assert document["tasks"][0]["recurrence"]["rule"] == "FREQ=DAILY;UNTIL=00030927"
+
+
+def test_a_rule_that_ends_before_its_due_date_leaves_the_task_without_recurrence(alice, sql):
+    report = run(alice, b"title,due date,rrule\nA,2030-06-01,FREQ=DAILY;UNTIL=20200101\n")
+    assert report["tasks_created"] == 1 and len(report["warnings"]) == 1
+    assert sql("SELECT recurrence_rule FROM tasks") == [(None,)]
+
+
+def test_an_import_past_its_time_bound_while_checking_rows_stops_and_writes_nothing(alice, sql, monkeypatch):
+    monkeypatch.setattr(imports, "TIME_BOUND_SECONDS", -1)
+    with pytest.raises(QueryTimeout, match="longer than"):
+        run(alice, b"title\nA\n", dry_run=True)
+    assert sql("SELECT count(*) FROM tasks") == [(0,)]
+
+
+def test_a_file_in_parts_keeps_its_subtasks_under_parents_an_earlier_part_made(alice, sql):
+    run(alice, b"id,parent_id,title\n1,,Root\n2,1,Child\n")
+    report = run(alice, b"id,parent_id,title\n3,2,Grandchild\n4,1,Second child\n")
+    assert (report["tasks_created"], report["warnings"]) == (2, [])
+    found = stored(sql, alice)
+    assert (found["Grandchild"]["parent"], found["Second child"]["parent"]) == ("Child", "Root")
+
+
+def test_an_icalendar_file_without_tasks_or_with_lines_the_library_cannot_follow_is_refused(alice):
+    for data in (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Party\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+                 b"BEGIN:VCALENDAR\rBEGIN:VTODO\rSUMMARY:A\rEND:VTODO\rEND:VCALENDAR\r"):
+        with pytest.raises(ValidationError):
+            run(alice, data, "x.ics")
+
+
+def test_icalendar_categories_of_another_value_type_are_read_as_text(alice, sql):
+    data = (b"BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:a\r\nSUMMARY:A\r\nCATEGORIES;VALUE=INTEGER:5\r\nEND:VTODO\r\n"
+            b"END:VCALENDAR\r\n")
+    assert run(alice, data, "x.ics")["tasks_created"] == 1
+    assert sql("SELECT tags FROM tasks") == [(["5"],)]
+
+
+def test_json_tasks_with_ids_of_any_form_report_their_own_lines(alice):
+    text = '{"tasks": [\n{"id": "first", "title": "A"},\n{"id": "second", "title": "' + "x" * 300 + '"}\n]}'
+    report = run(alice, text.encode(), "x.json")
+    assert [p["line"] for p in report["preview"]] == [2] and report["tasks_skipped"][0]["line"] == 3

@@ -57,7 +57,7 @@ def mapping(header: list[str], found: dict[str, int]) -> dict[str, str | None]:
     result: dict[str, str | None] = {}
     for position, column in enumerate(header):
         label = column.strip() or f"(column {position + 1})"
-        if label in result:
+        while label in result:  # the same name twice: told apart by place
             label = f"{label} (column {position + 1})"
         result[label] = by_position.get(position)
     return result

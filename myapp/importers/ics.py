@@ -20,6 +20,8 @@ MAX_DEPTH = 8  # VCALENDAR > VTODO > VALARM is three; nothing real nests deeper
 _BEGIN = re.compile(r"^BEGIN:(\S+)", re.I)
 _END = re.compile(r"^END:", re.I)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # RFC 5545's (str.splitlines also breaks at U+2028 and others)
+# CATEGORIES is text (RFC 5545): a VALUE parameter saying otherwise only makes the library fail.
+_CATEGORIES_VALUE = re.compile(r"^(CATEGORIES[^:\r\n]*?);VALUE=[^;:\r\n]*", re.I | re.M)
 
 
 class _Todo(Todo):
@@ -85,7 +87,9 @@ def _categories(todo) -> list[str]:
     value = todo.get("CATEGORIES")
     if value is None:
         return []
-    return [str(name) for item in (value if isinstance(value, list) else [value]) for name in item.cats]
+    items = value if isinstance(value, list) else [value]
+    # (A CATEGORIES given another VALUE type than text is read as the text of its value.)
+    return [str(name) for item in items for name in getattr(item, "cats", None) or [item]]
 
 
 def _parent(todo) -> str | None:
@@ -99,14 +103,18 @@ def _parent(todo) -> str | None:
 def read(text: str, tz: str) -> Parsed:
     lines = _todo_lines(text)
     try:
-        calendars = _Calendar.from_ical(text, multiple=True)
+        calendars = _Calendar.from_ical(_CATEGORIES_VALUE.sub(r"\1", text), multiple=True)
     except (ValueError, KeyError, IndexError, TypeError) as error:
         raise ImportRefused(f"This is not a valid iCalendar file ({str(error)[:80]}).") from None
     parsed = Parsed(FORMAT)
     seen = Occurrences()
     todos = [todo for calendar in calendars for todo in calendar.walk("VTODO")]
-    for number, todo in enumerate(todos):
-        line = lines[number] if number < len(lines) else 1
+    if not lines:
+        raise ImportRefused("This iCalendar file holds no tasks (VTODO): events and the rest are not imported.")
+    if len(todos) != len(lines):  # the library read another structure than the lines show
+        raise ImportRefused(f"This file has {len(lines):,} VTODOs by its lines but {len(todos):,} could be read: "
+                            "check its line breaks and that each BEGIN has its END.")
+    for todo, line in zip(todos, lines, strict=True):
         try:
             record = _record(todo, line, parsed, seen, tz)
         except (ValueError, TypeError, KeyError, OverflowError, AttributeError):

@@ -12,7 +12,8 @@ from .records import PRIORITIES, ImportRefused, Parsed, Record, source_key
 
 FORMAT = "json"
 COLORS = ("grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink")
-_TASK_ID = re.compile(r'"id"\s*:\s*"([0-9a-fA-F-]{36})"')
+_TASK_ID = re.compile(r'"id"\s*:\s*"([^"\\]{1,200})"')  # (an id with escapes in it: its line is not found)
+_TIME = re.compile(r"[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?")
 NOT_EXPORT = "This JSON is not an export of this app: it needs a list of tasks under \"tasks\" (and lists, if any, " \
              "under \"projects\" and \"completions\")."
 
@@ -27,6 +28,13 @@ def _lines(text: str) -> dict[str, int]:
         last = start
         lines.setdefault(match[1].lower(), line)
     return lines
+
+
+def _wall_time(text: str) -> time:
+    """HH:MM (or HH:MM:SS) as the export writes a due time: a wall clock, with no zone."""
+    if not _TIME.fullmatch(text):
+        raise ValueError(text)
+    return time.fromisoformat(text)
 
 
 def _parse(value: Any, convert) -> Any:
@@ -90,7 +98,7 @@ def _record(task: dict, task_id: str, line: int, names: dict[str, str], older: l
     completions = []
     for item in [*(task.get("completions") or []), *older]:
         completions.append((date.fromisoformat(item["due_date"]), datetime.fromisoformat(item["completed_at"])))
-    due_time = _parse(task.get("due_time"), time.fromisoformat)
+    due_time = _parse(task.get("due_time"), _wall_time)
     return Record(
         line=line, key=source_key(FORMAT, task_id), title=title, description=description,
         project=names.get(project_id.lower()) if isinstance(project_id, str) else None,

@@ -43,6 +43,13 @@ def _refused(message: str) -> ValidationError:
     return ValidationError(message, details={"file": message})
 
 
+def _in_time(deadline: float) -> None:
+    """QueryTimeout (503) once an import has run past its bound: it stops, and nothing stays."""
+    if clock.monotonic() > deadline:
+        raise QueryTimeout(f"The import took longer than {TIME_BOUND_SECONDS} s and was stopped: nothing was "
+                           "imported. Split the file and import the parts.")
+
+
 @dataclass
 class _Existing:
     """A task an earlier import made (or, for this app's own export, the very task)."""
@@ -76,7 +83,8 @@ class _Plan:
         self.named: dict[str, str] = {}  # a project's name as the file spells it -> its lower(name)
         self.new_projects: list[dict] = []
         self.tasks: list[_Task] = []
-        self.existing: dict[str, _Existing] = {}
+        self.existing: dict[str, _Existing] = {}  # the file's records this user has already
+        self.earlier_parents: dict[str, _Existing] = {}  # parents named, not held, by the file
         self.projects_created = 0  # as made (a dry run: as it would make them)
 
 
@@ -132,7 +140,7 @@ def import_file(user_id: uuid.UUID, data: bytes, filename: str = "", format: str
         plan = _Plan(parsed, connection)
         _match_projects(user_id, plan)
         _match_existing(user_id, plan)
-        _check_records(plan, now.date())
+        _check_records(plan, now.date(), deadline)
         _build_tree(plan)
         if not dry_run:
             _create_projects(user_id, plan)
@@ -191,15 +199,21 @@ def _match_existing(user_id, plan: _Plan) -> None:
     """The records this user has already: imported before (the same key), or, in a file this
     app exported, the very tasks it was made of (the source's id is the task's own)."""
     keys = [record.key for record in plan.parsed.records]
-    if not keys:
-        return
     wanted = set(keys)
-    by_id = {uuid.UUID(source_id): key for key in keys if _is_uuid(source_id := key.partition(":")[2])}
+    # Parents the file names but does not hold: tasks an earlier import made (a file split
+    # in parts), or, in a file this app exported, tasks of this account.
+    outside = {record.parent for record in plan.parsed.records if record.parent} - wanted
+    asked = [*keys, *outside]
+    if not asked:
+        return
+    by_id = {uuid.UUID(source_id): key for key in asked if _is_uuid(source_id := key.partition(":")[2])}
     for task_id, project_id, import_key, depth in plan.connection.execute(
-            _EXISTING, {"owner": user_id, "keys": keys, "ids": list(by_id)}):
+            _EXISTING, {"owner": user_id, "keys": asked, "ids": list(by_id)}):
         for key in (import_key, by_id.get(task_id)):
             if key in wanted:
                 plan.existing[key] = _Existing(task_id, project_id, depth)
+            elif key in outside:
+                plan.earlier_parents[key] = _Existing(task_id, project_id, depth)
 
 
 def _is_uuid(value: str) -> bool:
@@ -215,11 +229,12 @@ def _reason(error: ValidationError) -> str:
                     for name, message in error.details.items())
 
 
-def _check_records(plan: _Plan, today: date) -> None:
+def _check_records(plan: _Plan, today: date, deadline: float) -> None:
     """Each new record checked by the rules of a new task; the ones that break one skipped."""
     parsed = plan.parsed
     seen: set[str] = set()
     for record in parsed.records:
+        _in_time(deadline)
         if record.key in plan.existing or record.key in seen:
             if record.key in seen:
                 parsed.skip(record.line, "The same task (its id) is in this file twice: the first is kept.")
@@ -259,8 +274,8 @@ def _moment(moment: datetime | None, record: Record, parsed: Parsed, what: str) 
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     try:
         if EARLIEST <= moment <= LATEST:
-            return moment
-    except OverflowError:  # an offset that takes it past year 1 or 9999
+            return moment.astimezone(UTC)  # (PostgreSQL takes offsets up to 15:59 only)
+    except (OverflowError, ValueError):  # an offset that takes it past year 1 or 9999
         pass
     parsed.warn(record.line, f"The {what} {moment.isoformat()} is out of range: left out.")
     return None
@@ -275,14 +290,15 @@ def _schedule(record: Record, values: dict, parsed: Parsed, today: date) -> dict
         rule = recurrence.parse_rule(record.rule)
         start = values["due_date"] or today
         first = start if values["due_date"] else recurrence.first_on_or_after(rule, start, start)
-        if first is None or not recurrence.has_dates(rule, first):
+        if first is None or not recurrence.has_dates(rule, first) or (rule.until and rule.until < first):
             raise recurrence.RuleError("it has no date from the task's due date on")
         rule = recurrence.with_count_as_until(scheduling.with_its_day(rule, first), first)
+        text = recurrence.written(rule)
     except (recurrence.RuleError, ValueError, IndexError, OverflowError) as error:
         parsed.warn(record.line, f"The repeat rule “{str(record.rule)[:80]}” is not supported here ({error}): "
                                  "the task does not repeat.")
         return dict(scheduling.NONE)
-    return {"due_date": first, "recurrence_rule": str(rule), "recurrence_anchor": first,
+    return {"due_date": first, "recurrence_rule": text, "recurrence_anchor": first,
             "recurrence_mode": record.mode if record.mode in recurrence.MODES else "due"}
 
 
@@ -294,17 +310,18 @@ def _build_tree(plan: _Plan) -> None:
     parsed = plan.parsed
     by_key = {task.record.key: task for task in plan.tasks}
     parents = {record.key: record.parent for record in parsed.records}
+    stored = {**plan.earlier_parents, **plan.existing}  # tasks the user has: a parent as it is
     through: dict[str, str | None] = {}  # a skipped record -> its nearest ancestor kept (or None)
 
     def kept(key: str) -> str | None:
         """The nearest of this skipped record's ancestors that is kept (each skipped record
         on the way remembered, so a long chain is walked once)."""
-        path: list[str] = []
-        while key is not None and key not in by_key and key not in plan.existing and key not in through:
+        path: dict[str, None] = {}
+        while key is not None and key not in by_key and key not in stored and key not in through:
             if key not in parents or key in path:  # outside the file, or a cycle of skipped records
                 key = None
                 break
-            path.append(key)
+            path[key] = None
             key = parents[key]
         if key is not None and key in through:
             key = through[key]
@@ -313,7 +330,7 @@ def _build_tree(plan: _Plan) -> None:
 
     for task in plan.tasks:
         parent_key = task.record.parent
-        if parent_key and parent_key not in by_key and parent_key not in plan.existing:
+        if parent_key and parent_key not in by_key and parent_key not in stored:
             if parent_key not in parents:
                 parsed.warn(task.record.line, "Its parent task is not in this file: it is a top-level task.")
                 parent_key = None
@@ -322,7 +339,7 @@ def _build_tree(plan: _Plan) -> None:
                 parsed.warn(task.record.line, "Its parent task was skipped: it goes under the next task up."
                             if parent_key else "Its parent task was skipped: it is a top-level task.")
         task.parent = by_key.get(parent_key) if parent_key else None
-        task.parent_existing = plan.existing.get(parent_key) if parent_key else None
+        task.parent_existing = stored.get(parent_key) if parent_key else None
     _place(plan)
 
 
@@ -332,9 +349,11 @@ def _place(plan: _Plan) -> None:
     for task in plan.tasks:
         chain, on_chain, node = [], set(), task
         while node is not None and id(node) not in done:
-            if id(node) in on_chain:  # a cycle: this one becomes a top-level task
+            if id(node) in on_chain:  # a cycle: this one becomes a top-level task, placed first
                 plan.parsed.warn(node.record.line, "Its parents lead back to itself: it is a top-level task.")
                 node.parent = None
+                chain.remove(node)
+                chain.append(node)
                 break
             chain.append(node)
             on_chain.add(id(node))
@@ -420,9 +439,7 @@ def _store(user_id, plan: _Plan, deadline: float) -> Iterator[dict]:
                     values["recurrence_mode"], values["priority"], values["tags"], task.record.key[:200],
                     values["created_at"] or first + timedelta(microseconds=task.record.line)))
         stored += len(batch)
-        if clock.monotonic() > deadline:
-            raise QueryTimeout(f"The import took longer than {TIME_BOUND_SECONDS} s and was stopped: nothing was "
-                               "imported. Split the file and import the parts.")
+        _in_time(deadline)
         yield {"stored": stored, "total": total}
     with driver.cursor() as cursor, cursor.copy(
             "COPY task_completions (task_id, user_id, due_date, anchor, completed_at) FROM STDIN") as copy:

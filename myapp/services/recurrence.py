@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from itertools import islice
 
 from dateutil import rrule as du
@@ -70,7 +71,8 @@ class Rule:
         if self.count is not None:
             parts.append(f"COUNT={self.count}")
         if self.until is not None:
-            parts.append(f"UNTIL={self.until:%Y%m%d}")
+            until = self.until  # (strftime's %Y does not pad years before 1000 everywhere)
+            parts.append(f"UNTIL={until.year:04}{until.month:02}{until.day:02}")
         return ";".join(parts)
 
 
@@ -232,6 +234,16 @@ def _schedule(rule: Rule, anchor: date, target: date) -> du.rrule:
     return du.rrule(dtstart=_midnight(start), until=until, cache=False, **rrule_arguments(rule, anchor))
 
 
+def written(rule: Rule) -> str:
+    """The rule as it is stored: RuleError when that is longer than a rule may be (COUNT
+    written as UNTIL, or the day made explicit, can lengthen a rule sent at the limit)."""
+    text = str(rule)
+    if len(text) > RULE_MAX_LENGTH:
+        raise RuleError(f"Written out, this rule is longer than {RULE_MAX_LENGTH} characters.")
+    return text
+
+
+@lru_cache(maxsize=4096)  # an import asks it for each row, mostly of a few rules and dates
 def has_dates(rule: Rule, anchor: date) -> bool:
     """Whether the schedule (without its end) has a date within HORIZON_YEARS of the anchor.
 

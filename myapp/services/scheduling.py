@@ -44,11 +44,14 @@ def columns(sent: Recurrence | None, due_date: date | None, due_time: time | Non
         first = recurrence.first_on_or_after(rule, start, start)
         if first is not None:
             rule = recurrence.with_count_as_until(with_its_day(rule, first), first)
+            text = recurrence.written(rule)
+    except RuleError as error:
+        raise _refuse(str(error)) from None
     except (ValueError, IndexError, OverflowError):  # dateutil's own limits (near the year 9999, say)
         raise _refuse("This rule cannot be expanded from that date.") from None
     if first is None or (rule.until is not None and rule.until < today):
         raise _refuse("This schedule has no date from today on.")
-    return {"due_date": first, "recurrence_rule": str(rule), "recurrence_anchor": first, "recurrence_mode": mode}
+    return {"due_date": first, "recurrence_rule": text, "recurrence_anchor": first, "recurrence_mode": mode}
 
 
 def with_its_day(rule: recurrence.Rule, first: date) -> recurrence.Rule:

@@ -119,7 +119,7 @@ def _time(value: Any) -> Any:
         if not _TIME.match(value):
             raise ValueError(TIME_RULE)
         return time.fromisoformat(value)
-    if value is None or type(value) is time:
+    if value is None or (type(value) is time and value.tzinfo is None):  # a wall-clock time, no zone
         return value
     raise ValueError(TIME_RULE)
 

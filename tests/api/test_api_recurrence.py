@@ -251,3 +251,11 @@ def test_a_rule_naming_months_but_no_day_keeps_its_first_dates_day(client, as_al
     client.patch(f"/api/v1/tasks/{task['id']}", headers=as_alice, json={"due_date": "2030-03-31"})
     done = toggle(client, as_alice, task["id"])
     assert done["due_date"].endswith("-02-10") and done["completed"] is False
+
+
+def test_a_rule_that_written_out_would_pass_300_characters_is_a_422_not_a_500(client, as_alice):
+    rule = "FREQ=YEARLY;BYMONTH=1;BYSETPOS=" + ",".join(str(n) for n in range(1, 200))
+    rule = rule[:rule.rindex(",", 0, 292)] + ";COUNT=1"  # COUNT=1 becomes a longer UNTIL=...
+    response = client.post("/api/v1/tasks", json={"title": "t", "due_date": "2030-01-01",
+                                                  "recurrence": {"rule": rule}}, headers=as_alice)
+    assert response.status_code == 422 and "longer than 300" in response.json["details"]["recurrence"]
