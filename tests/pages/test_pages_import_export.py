@@ -58,6 +58,7 @@ def test_checking_a_file_shows_its_columns_and_first_tasks_and_writes_nothing(si
 def test_importing_a_file_makes_its_tasks_and_shows_the_report(signed_in, sql):
     page = send(signed_in).get_data(as_text=True)
     assert "Imported <strong>1</strong> task" in page and "1 line skipped" in page
+    assert '<a href="/">See your tasks</a>' in page
     assert sql("SELECT t.title, p.name FROM tasks t JOIN projects p ON p.id = t.project_id") == [
         ("Buy milk", "Errands")]
     again = send(signed_in).get_data(as_text=True)
