@@ -212,8 +212,8 @@ class Task(db.Model):
 
 
 class TaskCompletion(db.Model):
-    """One completed occurrence of a recurring task: when, which due date, and the anchor
-    the task had before (what "Undo" restores)."""
+    """One completed occurrence of a recurring task: when, which due date, and what "Undo"
+    restores: the anchor the task had before, and the subtasks it reopened."""
 
     __tablename__ = "task_completions"
 
@@ -222,6 +222,7 @@ class TaskCompletion(db.Model):
     user_id: Mapped[uuid.UUID] = _owner()
     due_date: Mapped[date]
     anchor: Mapped[date]
+    reopened: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), server_default=text("'{}'::uuid[]"))
     completed_at: Mapped[datetime] = _created_at()
 
     __table_args__ = (Index("ix_task_completions_task", "task_id", "completed_at"),)

@@ -592,3 +592,16 @@ def test_a_series_that_would_pass_the_year_9999_ends_there(alice):
     assert tasks.list_occurrences(alice.id, task.id, 5) == [date(9999, 12, 25)]
     done = tasks.toggle_task(alice.id, task.id)
     assert (done.completed, done.due_date) == (True, date(9999, 12, 25))
+
+
+def test_undoing_a_completion_completes_again_the_subtasks_it_reopened(alice, sql):
+    task = tasks.create_task(alice.id, {"title": "Weekly review", "due_date": "2030-01-07",
+                                        "recurrence": {"text": "every monday"}})
+    done = tasks.create_task(alice.id, {"title": "Inbox zero", "parent_id": str(task.id), "completed": True})
+    tasks.create_task(alice.id, {"title": "Plan the week", "parent_id": str(task.id)})
+    moved = tasks.toggle_task(alice.id, task.id)
+    assert sql("SELECT completed FROM tasks WHERE id = :id", id=done.id) == [(False,)]  # open for next time
+    back = tasks.undo_completion(alice.id, task.id, moved.version)
+    assert (back.due_date, back.subtask_count, back.subtask_completed_count) == (date(2030, 1, 7), 2, 1)
+    assert sql("SELECT title FROM tasks WHERE completed ORDER BY title") == [("Inbox zero",)]
+    assert sql("SELECT count(*) FROM task_completions") == [(0,)]

@@ -404,13 +404,15 @@ _MOVED = update(Task).where(_SEEN).values(
     due_date=func.coalesce(bindparam("next_due", type_=Date()), T.due_date),
     recurrence_anchor=func.coalesce(bindparam("next_anchor", type_=Date()), T.recurrence_anchor),
     completed=bindparam("next_due", type_=Date()).is_(None)).returning(*TASK_COLUMNS).cte("moved")
-_RECORDED = insert(TaskCompletion).from_select(
-    ["task_id", "user_id", "due_date", "anchor"],
-    select(_MOVED.c.id, bindparam("owner"), bindparam("done_due", type_=Date()), bindparam("done_anchor", type_=Date()))
-    .where(bindparam("record", type_=Boolean()))).cte("recorded")
 _REOPENED = update(Task).where(T.user_id == bindparam("owner"), T.completed, T.id.in_(select(_BELOW.c.id)),
                                bindparam("reopen", type_=Boolean()),
-                               select(_MOVED.c.id).exists()).values(completed=False).cte("reopened")
+                               select(_MOVED.c.id).exists()).values(completed=False).returning(T.id).cte("reopened")
+_RECORDED = insert(TaskCompletion).from_select(
+    ["task_id", "user_id", "due_date", "anchor", "reopened"],
+    select(_MOVED.c.id, bindparam("owner"), bindparam("done_due", type_=Date()), bindparam("done_anchor", type_=Date()),
+           select(func.coalesce(func.array_agg(_REOPENED.c.id), cast(literal_column("'{}'"), ARRAY(T.id.type))))
+           .scalar_subquery())
+    .where(bindparam("record", type_=Boolean()))).cte("recorded")
 # RETURNING sees the subtasks as they were before the statement: reopened, none is done.
 _COMPLETE_OCCURRENCE = Compiled(select(*(
     case((bindparam("reopen", type_=Boolean()), 0), else_=_MOVED.c[column.name]).label(column.name)
@@ -481,16 +483,22 @@ def skip_occurrence(user_id: uuid.UUID, task_id: Any, expected_version=None, tz:
     return task
 
 
-# Undo: back to the latest completion's due date and anchor, and that record goes; only
-# while the task is as the completion left it (the version the page saw then).
-_LAST = select(TaskCompletion.id, TaskCompletion.due_date, TaskCompletion.anchor).where(
+# Undo: back to the latest completion's due date and anchor, the subtasks it reopened done
+# again, and that record goes; only while the task is as the completion left it (the
+# version the page saw then).
+_LAST = select(TaskCompletion.id, TaskCompletion.due_date, TaskCompletion.anchor, TaskCompletion.reopened).where(
     TaskCompletion.task_id == bindparam("task"), TaskCompletion.user_id == bindparam("owner")) \
     .order_by(TaskCompletion.completed_at.desc()).limit(1).cte("last_done")
 _RESTORED = update(Task).where(_SEEN).values(
     due_date=_LAST.c.due_date, recurrence_anchor=_LAST.c.anchor, completed=False) \
     .returning(*TASK_COLUMNS, _LAST.c.id.label("completion_id")).cte("restored")
-_UNDO = Compiled(select(*(_RESTORED.c[column.name] for column in TASK_COLUMNS)).add_cte(
-    delete(TaskCompletion).where(TaskCompletion.id.in_(select(_RESTORED.c.completion_id))).cte("forgotten")))
+_RECOMPLETED = update(Task).where(
+    T.user_id == bindparam("owner"), T.id.in_(select(func.unnest(_LAST.c.reopened))), T.completed.is_(False),
+    select(_RESTORED.c.id).exists()).values(completed=True).returning(T.id).cte("recompleted")
+_UNDO = Compiled(select(*(_RESTORED.c[column.name] for column in TASK_COLUMNS),
+                        select(func.count()).select_from(_RECOMPLETED).scalar_subquery().label("recompleted"))
+                 .add_cte(delete(TaskCompletion).where(TaskCompletion.id.in_(select(_RESTORED.c.completion_id)))
+                          .cte("forgotten")))
 
 
 @operation("task.undo_completion")
@@ -503,7 +511,8 @@ def undo_completion(user_id: uuid.UUID, task_id: Any, version: Any) -> Row:
     row = _UNDO.first(task=_task_uuid(task_id), owner=user_id, seen=seen.versions[0])
     if row is None:
         raise Conflict(_current(user_id, task_id, None))
-    return row
+    # RETURNING counts its subtasks as they were before: done again, read them again.
+    return _GET.first(task=row.id, owner=user_id) if row.recompleted else row
 
 
 _COMPLETIONS = Compiled(
