@@ -226,6 +226,30 @@ def test_upgrading_a_database_with_data_keeps_every_task_and_sorts_by_due_date_a
     ok(flask(empty_database, "db", "upgrade"))
 
 
+IMPORT_KEYS_REVISION = "d5e9f3a28c61"
+
+
+def test_upgrading_a_database_with_data_keeps_every_task_and_completion_and_imports_nothing_twice(empty_database):
+    ok(flask(empty_database, "db", "upgrade", IMPORT_KEYS_REVISION))
+    ann = run_sql(empty_database, "INSERT INTO users (email, password_hash) VALUES ('ann@example.com', 'x') "
+                                  "RETURNING id")[0][0]
+    task = run_sql(empty_database, "INSERT INTO tasks (user_id, title, due_date, recurrence_rule, recurrence_anchor, "
+                                   "recurrence_mode, import_key) VALUES (%s, 'Water', '2026-12-07', 'FREQ=WEEKLY', "
+                                   "'2026-11-30', 'due', 'csv:1') RETURNING id", ann)[0][0]
+    run_sql(empty_database, "INSERT INTO task_completions (task_id, user_id, due_date, anchor) "
+                            "VALUES (%s, %s, '2026-11-30', '2026-11-30')", task, ann)
+    before = run_sql(empty_database, "SELECT id, due_date, anchor, completed_at FROM task_completions")
+
+    ok(flask(empty_database, "db", "upgrade"))
+    assert run_sql(empty_database, "SELECT id, due_date, anchor, completed_at FROM task_completions") == before
+    assert run_sql(empty_database, "SELECT reopened FROM task_completions") == [([],)]  # undo reopens nothing
+    assert run_sql(empty_database, "SELECT import_key FROM tasks") == [("csv:1",)]
+
+    ok(flask(empty_database, "db", "downgrade", IMPORT_KEYS_REVISION))
+    assert run_sql(empty_database, "SELECT id, due_date, anchor, completed_at FROM task_completions") == before
+    ok(flask(empty_database, "db", "upgrade"))
+
+
 def test_running_upgrade_again_changes_nothing(migrated_database):
     before = schema(migrated_database)
     run_sql(migrated_database, "INSERT INTO users (email, password_hash) VALUES ('keep@example.com', 'x')")
