@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import orjson
 from icalendar import Timezone, Todo
@@ -92,8 +92,9 @@ def ics_chunks(records: Iterable[tuple], tz: str) -> Iterator[bytes]:
     """A VCALENDAR of VTODOs: the project in X-TASKS-PROJECT, a schedule counted from
     completion in X-TASKS-RECURRENCE-MODE (iCalendar has no word for it)."""
     place = zone(tz)
-    yield (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Tasks//Export//EN\r\nX-WR-CALNAME:Tasks\r\n"
-           + Timezone.from_tzid(place.key).to_ical())
+    # Times in UTC are written as such (…Z); any other zone is described once, up to 2100.
+    described = b"" if place.key == "UTC" else Timezone.from_tzid(place.key, last_date=date(2100, 1, 1)).to_ical()
+    yield b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Tasks//Export//EN\r\nX-WR-CALNAME:Tasks\r\n" + described
     projects: dict = {}
     for record in records:
         if record[0] == "project":

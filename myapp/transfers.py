@@ -52,8 +52,12 @@ EXPORTS = {"json": "application/json", "csv": "text/csv", "ics": "text/calendar"
 def export_response(user, extension: str) -> Response:
     """Everything of the user's as a file: JSON (this app's own format), CSV or iCalendar."""
     records = export.export_records(user.id)
-    chunks = {"json": lambda: exports.json_chunks(records), "csv": lambda: exports.csv_chunks(records),
-              "ics": lambda: exports.ics_chunks(records, user.timezone)}[extension]()
+    if extension == "json":
+        chunks = exports.json_chunks(records)
+    elif extension == "csv":
+        chunks = exports.csv_chunks(records)
+    else:
+        chunks = exports.ics_chunks(records, user.timezone)
     return streamed(chunks, EXPORTS[extension], f"tasks-export-{today_in(user.timezone).isoformat()}.{extension}")
 
 

@@ -497,3 +497,13 @@ def test_json_tasks_with_ids_of_any_form_report_their_own_lines(alice):
     text = '{"tasks": [\n{"id": "first", "title": "A"},\n{"id": "second", "title": "' + "x" * 300 + '"}\n]}'
     report = run(alice, text.encode(), "x.json")
     assert [p["line"] for p in report["preview"]] == [2] and report["tasks_skipped"][0]["line"] == 3
+
+
+def test_an_icalendar_export_in_a_time_zone_describes_it_and_its_times_read_back(alice, bob, sql):
+    tasks.create_task(alice.id, {"title": "Call", "due_date": "2030-07-01", "due_time": "09:30"})
+    db.session.remove()
+    data = exported(alice, lambda records: exports.ics_chunks(records, BERLIN))
+    assert b"BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin" in data and b"DUE;TZID=Europe/Berlin:20300701T093000" in data
+    run(bob, data, "export.ics", tz=BERLIN)
+    assert sql("SELECT due_date::text, due_time::text FROM tasks WHERE user_id = :u", u=bob.id) == [
+        ("2030-07-01", "09:30:00")]
