@@ -188,7 +188,7 @@ WITH RECURSIVE found AS (
     SELECT id, parent_id, 1 FROM found
     UNION ALL
     SELECT up.start, t.parent_id, up.n + 1 FROM tasks AS t JOIN up ON t.id = up.id
-    WHERE up.id IS NOT NULL AND up.n < 8
+    WHERE t.user_id = :owner AND up.id IS NOT NULL AND up.n < 8
 )
 SELECT found.id, found.project_id, found.import_key, max(up.n) AS depth
 FROM found JOIN up ON up.start = found.id GROUP BY found.id, found.project_id, found.import_key
