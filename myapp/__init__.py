@@ -15,6 +15,8 @@ from .errors import register_error_handlers
 from .extensions import csrf, db, login_manager, migrate
 from .json_provider import OrjsonProvider
 from .logs import configure_logging
+from .services import compiled
+from .sessions import SessionCookies
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +38,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     app.config.from_object(config)
     app.config.update(overrides)
     app.json = OrjsonProvider(app)
+    app.session_interface = SessionCookies()
 
     configure_logging(app)
     configure_proxies(app)
@@ -68,6 +71,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     # Registered after Flask-SQLAlchemy's own, so it runs first (teardowns run in reverse).
     app.teardown_appcontext(database.end_session_quietly)
+    app.teardown_appcontext(compiled.release_connection)
     with app.app_context():
         database.install_connection_checks(db.engine, app.config["DB_IDLE_PING_SECONDS"])
         database.install_stall_guard(db.engine, app.config["DB_STATEMENT_TIMEOUT_MS"] / 1000

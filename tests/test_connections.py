@@ -14,12 +14,12 @@ import time
 import psycopg
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from myapp.errors import DatabaseUnavailable, QueryTimeout
 from myapp.extensions import db
-from myapp.services import tasks, tokens
+from myapp.services import tasks, tokens, users
 from myapp.services.operations import operation, transaction
 
 from conftest import PASSWORD, libpq, make_app
@@ -210,6 +210,32 @@ def test_start_up_says_so_when_the_timeout_in_force_is_not_the_configured_one(da
 
 
 # --- dead connections ------------------------------------------------------------------------
+
+
+@pytest.mark.pooled
+def test_a_request_borrows_one_connection_for_its_statements_and_never_holds_two(app_database_url, app_on):
+    """A read's statements (who is calling, then the task) share one checkout; a request
+    whose session then begins a transaction gives that connection back first, so that a
+    pool of one serves them all (else the transaction would wait for the pool, then 503)."""
+    small = app_on(app_database_url, DB_POOL_SIZE=1, DB_MAX_OVERFLOW=0, DB_POOL_TIMEOUT=1)
+    with small.app_context():
+        user = users.create_user("pool@example.com", PASSWORD)
+        _, secret = tokens.create_token(user.id, "script")
+        db.session.remove()
+        checkouts = []
+        event.listen(db.engine, "checkout", lambda *_args: checkouts.append(1))
+    client, headers = small.test_client(), {"Authorization": f"Bearer {secret}"}
+    task = client.post("/api/v1/tasks", json={"title": "Water the plants", "due_date": "2030-01-07",
+                                              "recurrence": {"rule": "FREQ=DAILY"}}, headers=headers).json
+    checkouts.clear()
+    assert client.get(f"/api/v1/tasks/{task['id']}", headers=headers).status_code == 200
+    assert len(checkouts) == 1
+    # Done and renamed at once: one transaction, after the token's lookup.
+    changed = client.patch(f"/api/v1/tasks/{task['id']}", json={"completed": True, "title": "Water them"},
+                           headers=headers)
+    assert changed.status_code == 200 and changed.json["due_date"] == "2030-01-08"
+    project = client.post("/api/v1/projects", json={"name": "Garden"}, headers=headers).json
+    assert client.delete(f"/api/v1/projects/{project['id']}", headers=headers).status_code == 204
 
 
 def terminate_backends(server_url, database: str) -> int:

@@ -15,13 +15,35 @@ from collections import namedtuple
 from typing import Any
 
 import psycopg
-from sqlalchemy import exc
+from flask import g, has_app_context
+from sqlalchemy import event, exc
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.sql import Executable
 
 from ..extensions import db
 
 DIALECT = psycopg_dialect.dialect()
+_BORROWED = "_compiled_connection"  # on flask.g: the pool connection this app context borrowed
+
+
+def release_connection(*_args) -> None:
+    """Give back the connection the statements of this app context borrowed: when the
+    context ends (a request's), and as the session begins a transaction, which takes a
+    connection of its own, so that no request holds two at once (a pool no larger than
+    the threads using it must not run dry)."""
+    pooled = g.pop(_BORROWED, None) if has_app_context() else None
+    if pooled is not None:
+        pooled.close()
+
+
+event.listen(db.session, "after_transaction_create", release_connection)
+
+
+def _lose_borrowed() -> None:
+    """As SQLAlchemy does with a connection that died: the pool drops it and makes a new one."""
+    pooled = g.pop(_BORROWED)
+    pooled.invalidate()
+    pooled.close()
 
 
 class Compiled:
@@ -47,22 +69,23 @@ class Compiled:
 
         Within the session's transaction (transaction(), or ORM statements earlier in the
         request) it runs on the session's connection. Otherwise, as for most requests, it
-        borrows a connection from the pool for this one statement (autocommit: nothing is
-        left open on it) without making a Session at all, which costs more Python than the
-        statement: the pool's checkout checks apply all the same.
+        runs on the connection the request borrowed from the pool at its first such
+        statement (autocommit: nothing is left open on it), without making a Session at
+        all, which costs more Python than the statement: the pool's checkout checks
+        apply to it all the same.
         """
         session = db.session
         if session.registry.has() and session().in_transaction():
             connection = session.connection()
             return self._run(connection.connection.driver_connection, connection.invalidate, params)
-        try:
-            pooled = db.engine.raw_connection()
-        except psycopg.Error as error:  # no connection to be had: raised as SQLAlchemy's own, as above
-            raise self._error(error, lost=True) from error
-        try:
-            return self._run(pooled.driver_connection, pooled.invalidate, params)
-        finally:
-            pooled.close()
+        pooled = g.get(_BORROWED)
+        if pooled is None:
+            try:
+                pooled = db.engine.raw_connection()
+            except psycopg.Error as error:  # no connection to be had: raised as SQLAlchemy's own, as above
+                raise self._error(error, lost=True) from error
+            setattr(g, _BORROWED, pooled)
+        return self._run(pooled.driver_connection, _lose_borrowed, params)
 
     def _run(self, driver: psycopg.Connection, invalidate, params: dict) -> list:
         try:
