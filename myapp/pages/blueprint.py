@@ -2,9 +2,10 @@
 from flask import Blueprint
 
 from . import display
-from .rows import task_node, task_row
+from .rows import task_rows
+from .sidebar import sidebar_nav
 
 bp = Blueprint("pages", __name__)
 display.register(bp)
-bp.add_app_template_global(task_row)
-bp.add_app_template_global(task_node)
+bp.add_app_template_global(task_rows)
+bp.add_app_template_global(sidebar_nav)

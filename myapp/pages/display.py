@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from flask import Blueprint
 
@@ -21,8 +22,10 @@ def due_state(task, now: datetime) -> str | None:
     return "today" if task.due_date == today else None
 
 
+@lru_cache(maxsize=4096)
 def friendly_date(day: date, today: date) -> str:
-    """'Today', 'Tomorrow', 'Yesterday', a weekday name within the coming week, then the date."""
+    """'Today', 'Tomorrow', 'Yesterday', a weekday name within the coming week, then the date.
+    Kept: the rows of a page share few days, and the pages of a day share its today."""
     names = {today: "Today", today + timedelta(days=1): "Tomorrow", today - timedelta(days=1): "Yesterday"}
     if day in names:
         return names[day]

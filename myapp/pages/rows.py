@@ -20,14 +20,15 @@ def task_row(task, rows, inner: str = "") -> Markup:
     """The row of `task` in a list whose shared parts are `rows` (a RowContext); `inner` is
     markup that goes inside it (on a project page, its subtasks)."""
     state = due_state(task, rows.now)
-    url = f"{rows.tasks_url}{task.id}"
+    task_id = str(task.id)  # once for the three places that name it
+    url = f"{rows.tasks_url}{task_id}"
     title = escape(task.title)
     done = task.completed
     recurring = task.recurrence_rule is not None
     in_tree = task.subtask_count or task.parent_id
     parts = [
         f'<li class="task{" is-done" if done else ""}{f" is-{state}" if state else ""} priority-{task.priority}" '
-        f'id="task-{task.id}" tabindex="-1"{" data-tree" if in_tree else ""}{" data-repeats" if recurring else ""}>\n'
+        f'id="task-{task_id}" tabindex="-1"{" data-tree" if in_tree else ""}{" data-repeats" if recurring else ""}>\n'
         f'  <form class="task-toggle" method="post" action="{url}/toggle">\n'
         f'    <input type="hidden" name="csrf_token" value="{rows.csrf}">\n'
         f'    <input type="hidden" name="return_to" value="{rows.return_to}">\n'
@@ -64,7 +65,7 @@ def task_row(task, rows, inner: str = "") -> Markup:
         parts.append('\n    </ul>')
     confirm = "" if task.subtask_count else (
         f'\n       data-confirm="Delete “{title}”? This cannot be undone." data-confirm-button="Delete task"'
-        f'\n       data-remove="task-{task.id}"')
+        f'\n       data-remove="task-{task_id}"')
     parts.append(
         f'\n  </div>\n'
         f'  <div class="task-actions">\n'
@@ -91,6 +92,7 @@ def task_node(task, rows, tree: Tree, depth: int = 1) -> Markup:
     """The row of `task` with its subtasks nested inside it (collapsible) and, while the tree
     has room below it, a box to add one."""
     title = escape(task.title)
+    task_id = str(task.id)
     parts = []
     subtasks = tree.children.get(task.id, ())
     if subtasks:
@@ -108,14 +110,23 @@ def task_node(task, rows, tree: Tree, depth: int = 1) -> Markup:
             f'    <form method="post" action="{tree.add_url}" class="add-row">\n'
             f'      <input type="hidden" name="csrf_token" value="{rows.csrf}">\n'
             f'      <input type="hidden" name="return_to" value="{tree.here}">\n'
-            f'      <input type="hidden" name="parent_id" value="{task.id}">\n'
+            f'      <input type="hidden" name="parent_id" value="{task_id}">\n'
             f'      <div class="field field-grow">\n'
-            f'        <label class="field-label visually-hidden" for="subtask-{task.id}">'
+            f'        <label class="field-label visually-hidden" for="subtask-{task_id}">'
             f'New subtask of “{title}”</label>\n'
-            f'        <input class="input" id="subtask-{task.id}" name="title" maxlength="255" required '
+            f'        <input class="input" id="subtask-{task_id}" name="title" maxlength="255" required '
             f'autocomplete="off" placeholder="Subtask…">\n'
             f'      </div>\n'
             f'      <button type="submit" class="btn btn-small">Add</button>\n'
             f'    </form>\n'
             f'  </details>')
     return task_row(task, rows, "".join(parts))
+
+
+def task_rows(tasks, rows, tree: Tree | None = None) -> Markup:
+    """The rows of a list, a line each (on a project page, with `tree`, each with its
+    subtasks): one call per page, where a call from the template per row cost a few
+    percent of the page."""
+    if tree is None:
+        return Markup("".join(f"\n      {task_row(task, rows)}" for task in tasks))
+    return Markup("".join(f"\n      {task_node(task, rows, tree)}" for task in tasks))

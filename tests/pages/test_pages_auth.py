@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from myapp.services import tokens
+
+from conftest import make_app
 from support.pages import PASSWORD, csrf_token, post, sign_in
 
 
@@ -190,3 +193,35 @@ def test_a_nul_character_in_the_sign_in_email_is_just_a_wrong_email(client, user
     response = sign_in(client, email)
     assert response.status_code == 422
     assert "Email or password is incorrect" in response.get_data(as_text=True)
+
+
+def test_the_session_cookie_is_written_only_when_the_session_changes(client, user):
+    """myapp/sessions.py: Flask's cookie, written at sign-in and sign-out, not on every page."""
+    signed = sign_in(client, user.email)
+    assert "session=" in signed.headers["Set-Cookie"]
+    assert "Set-Cookie" in client.get("/").headers  # it shows the flash "signed in", and so drops it
+    page = client.get("/")
+    assert page.status_code == 200 and "Set-Cookie" not in page.headers
+    assert "Cookie" in page.headers["Vary"]  # an answer that depends on who asks: no shared cache
+    assert "Set-Cookie" in post(client, "/sign-out").headers  # the session, without its sign-in
+    assert user.email not in client.get("/").get_data(as_text=True)
+
+
+def test_an_api_call_without_cookies_neither_reads_nor_writes_one(client, user):
+    _, secret = tokens.create_token(user.id, "script")
+    response = client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+
+
+def test_a_session_signed_with_a_previous_secret_key_still_opens_and_a_forged_one_does_not(user, database_url):
+    old = make_app(database_url, SECRET_KEY="the key before the rotation", WTF_CSRF_ENABLED=False)
+    new = make_app(database_url, SECRET_KEY="the key now", SECRET_KEY_FALLBACKS=["the key before the rotation"],
+                   WTF_CSRF_ENABLED=False)
+    other = make_app(database_url, SECRET_KEY="somebody else's key", WTF_CSRF_ENABLED=False)
+    browser = old.test_client()
+    assert sign_in(browser, user.email).status_code == 302
+    cookie = browser.get_cookie("session").value
+    for app, opens in ((new, True), (other, False)):
+        visitor = app.test_client()
+        visitor.set_cookie("session", cookie)
+        assert (f'class="nav-email">{user.email}<' in visitor.get("/").get_data(as_text=True)) is opens

@@ -139,6 +139,20 @@ def test_move_up_and_down_reorders_the_projects_without_javascript(signed_in, us
     assert post(signed_in, f"/projects/{b.id}/move", {"direction": "sideways"}).status_code == 400
 
 
+def test_the_sidebar_escapes_names_and_its_tag_link_turns_that_filter_on_and_off(signed_in, user, make_project,
+                                                                              make_task):
+    project = make_project(user, "<script>alert(1)</script> & co")
+    make_task(user, "Weed", tags=["garden"], project_id=str(project.id))
+    html = text_of(signed_in.get(f"/projects/{project.id}"))
+    sidebar = html[html.index('<aside class="sidebar">'):html.index("</aside>")]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in sidebar and "<script>alert" not in sidebar
+    assert re.search(rf'href="/projects/{project.id}" aria-current="page">', sidebar)
+    assert 'href="/?tag=garden">' in sidebar  # from a project page: the list of that tag
+    listed = text_of(signed_in.get("/?tag=garden&status=active"))
+    # On the list filtered by it, the tag's link turns the filter off and keeps the view.
+    assert re.search(r'class="tag-link" href="/\?status=active" aria-current="true">\s*<span>#garden</span>', listed)
+
+
 def test_archiving_hides_the_project_and_its_tasks_from_the_sidebar_and_views(signed_in, user, work, make_task):
     make_task(user, "Secret plan", project_id=str(work.id))
     post(signed_in, f"/projects/{work.id}/archive", {"archived": "true"})
