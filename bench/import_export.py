@@ -131,7 +131,8 @@ def main() -> int:
             for name in ("importer", "round-trip", "baseline"):
                 user = users.create_user(f"bench-{name}@example.com", secrets.token_urlsafe(12))
                 people[name] = (str(user.id), tokens.create_token(user.id, "bench")[1])
-        with gunicorn("app:app", env, args) as base:
+        with gunicorn("app:app", env, args) as server:
+            base = server.url
             print(f"importing a CSV of {args.tasks:,} tasks ({len(data) / 1e6:.1f} MB) ...", flush=True)
             results["import CSV"] = timed_import(base, people["importer"][1], data, "bench.csv")
             exported = {}

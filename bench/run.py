@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import psycopg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -76,6 +77,35 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0
+    cpu_ms: float = 0.0  # the server's workers' CPU time (user + system) per request
+    db_cpu_ms: float = 0.0  # PostgreSQL's per request, when it runs on this machine (else 0)
+
+
+@dataclass
+class Server:
+    """A server under gunicorn: its URL, and its master process (whose children are the workers)."""
+
+    url: str
+    master: psutil.Process
+
+    def cpu_seconds(self) -> float:
+        return _cpu_seconds(self.master.children())
+
+
+def _cpu_seconds(processes) -> float:
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):  # one that ended meanwhile
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def database_cpu_seconds() -> float:
+    """The CPU time of this machine's PostgreSQL processes so far (none when it runs elsewhere)."""
+    return _cpu_seconds(process for process in psutil.process_iter(["name"])
+                        if (process.info["name"] or "").startswith("postgres"))
 
 
 def free_port() -> int:
@@ -296,7 +326,7 @@ def count_round_trips(app, seeded: dict, endpoint: Endpoint) -> int:
 FLOOR_ENDPOINTS = ("HTML task list", "GET /api/v1/tasks sort=newest", "GET /api/v1/tasks/<id>")
 
 
-def endpoint_loads(endpoint: Endpoint, seeded: dict, bases: dict[str, str], args, workdir: Path) -> dict[str, Load]:
+def endpoint_loads(endpoint: Endpoint, seeded: dict, bases: dict[str, Server], args, workdir: Path) -> dict[str, Load]:
     user = seeded[endpoint.user]
     base_headers = {"Content-Type": "application/json"} if endpoint.body else {}
     loads = {"app": Load(bases["app"], endpoint, endpoint.app_path, request_headers(endpoint, user), args, workdir),
@@ -335,27 +365,35 @@ def parse_wrk(output: str) -> Result:
         return float(match.group(1)) * _UNITS[match.group(2)]
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     total_errors = int(errors.group(1)) if errors else 0
     if socket_errors:
         total_errors += sum(int(n) for n in socket_errors.groups())
-    return Result(rps, latency("50"), latency("99"), total_errors)
+    return Result(rps, latency("50"), latency("99"), total_errors, requests)
 
 
 class Load:
     """wrk aimed at one endpoint of one server, ready to run for a given time."""
 
-    def __init__(self, base: str, endpoint: Endpoint, path: str, headers: dict, args, workdir: Path):
+    def __init__(self, server: Server, endpoint: Endpoint, path: str, headers: dict, args, workdir: Path):
         script = lua_script(endpoint, path, headers, workdir)
         self.command = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "--latency", "-s", str(script)]
-        self.url = base + (path if not endpoint.task_ids else "/")
+        self.server = server
+        self.url = server.url + (path if not endpoint.task_ids else "/")
 
     def run(self, seconds: int) -> Result:
+        before = self.server.cpu_seconds(), database_cpu_seconds()
         done = subprocess.run([*self.command, "-d", f"{seconds}s", self.url], capture_output=True, text=True)
+        after = self.server.cpu_seconds(), database_cpu_seconds()
         if done.returncode != 0:
             raise RuntimeError(f"wrk failed on {self.url}: {(done.stdout + done.stderr)[-2000:]}")
-        return parse_wrk(done.stdout)
+        result = parse_wrk(done.stdout)
+        if result.requests:
+            result.cpu_ms = (after[0] - before[0]) * 1000 / result.requests
+            result.db_cpu_ms = (after[1] - before[1]) * 1000 / result.requests
+        return result
 
 
 def back_to_back(loads: dict[str, Load], args, round_number: int) -> dict[str, Result]:
@@ -372,8 +410,11 @@ def back_to_back(loads: dict[str, Load], args, round_number: int) -> dict[str, R
 
 
 def combine(slices: list[Result]) -> Result:
+    requests = sum(r.requests for r in slices) or 1
     return Result(statistics.mean(r.rps for r in slices), statistics.median(r.p50_ms for r in slices),
-                  statistics.median(r.p99_ms for r in slices), sum(r.errors for r in slices))
+                  statistics.median(r.p99_ms for r in slices), sum(r.errors for r in slices), requests,
+                  sum(r.cpu_ms * r.requests for r in slices) / requests,
+                  sum(r.db_cpu_ms * r.requests for r in slices) / requests)
 
 
 @contextmanager
@@ -405,7 +446,7 @@ def gunicorn(app_spec: str, env: dict, args, chdir: Path = ROOT):
                         process.wait()
                         raise RuntimeError(f"gunicorn {app_spec} did not start: {logged()[-2000:]}") from error
                     time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}"
+            yield Server(f"http://127.0.0.1:{port}", psutil.Process(process.pid))
         finally:
             process.terminate()
             try:
@@ -422,7 +463,9 @@ def gunicorn(app_spec: str, env: dict, args, chdir: Path = ROOT):
 
 def summarise(runs: list[Result]) -> dict:
     return {"rps": statistics.median(r.rps for r in runs), "p50_ms": statistics.median(r.p50_ms for r in runs),
-            "p99_ms": statistics.median(r.p99_ms for r in runs), "errors": sum(r.errors for r in runs)}
+            "p99_ms": statistics.median(r.p99_ms for r in runs), "errors": sum(r.errors for r in runs),
+            "cpu_ms": statistics.median(r.cpu_ms for r in runs),
+            "db_cpu_ms": statistics.median(r.db_cpu_ms for r in runs)}
 
 
 def format_table(rows: list[dict]) -> str:
@@ -540,6 +583,11 @@ def main() -> int:
         if "floor_ratio" in row:
             print(f"floor  {row['endpoint']} ({row['user']}): the baseline plus only what the guarantees require "
                   f"reaches {row['floor_ratio']:.2f} of it; the app {row['ratio']:.2f}")
+    print("\nCPU time per request, in ms: the server's gunicorn workers + PostgreSQL (on this machine)")
+    for row in rows:
+        sides = ", ".join(f"{side} {row[side]['cpu_ms']:.2f} + {row[side]['db_cpu_ms']:.2f}"
+                          for side in ("app", "floor", "baseline") if side in row)
+        print(f"cpu    {row['endpoint']} ({row['user']}): {sides}")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     machine = {"cpus": os.cpu_count(), "platform": sys.platform, "python": sys.version.split()[0],
