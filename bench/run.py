@@ -410,11 +410,11 @@ def back_to_back(loads: dict[str, Load], args, round_number: int) -> dict[str, R
 
 
 def combine(slices: list[Result]) -> Result:
-    requests = sum(r.requests for r in slices) or 1
+    requests = sum(r.requests for r in slices)
     return Result(statistics.mean(r.rps for r in slices), statistics.median(r.p50_ms for r in slices),
                   statistics.median(r.p99_ms for r in slices), sum(r.errors for r in slices), requests,
-                  sum(r.cpu_ms * r.requests for r in slices) / requests,
-                  sum(r.db_cpu_ms * r.requests for r in slices) / requests)
+                  sum(r.cpu_ms * r.requests for r in slices) / max(requests, 1),
+                  sum(r.db_cpu_ms * r.requests for r in slices) / max(requests, 1))
 
 
 @contextmanager

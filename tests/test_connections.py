@@ -8,6 +8,8 @@ again. The tests marked `pooled` run again through a real PgBouncer in transacti
 """
 from __future__ import annotations
 
+import io
+import json
 import threading
 import time
 
@@ -236,6 +238,12 @@ def test_a_request_borrows_one_connection_for_its_statements_and_never_holds_two
     assert changed.status_code == 200 and changed.json["due_date"] == "2030-01-08"
     project = client.post("/api/v1/projects", json={"name": "Garden"}, headers=headers).json
     assert client.delete(f"/api/v1/projects/{project['id']}", headers=headers).status_code == 204
+    # An export and an import run on connections of their own, streamed after the lookup's.
+    exported = client.get("/api/v1/export", headers=headers)
+    assert exported.status_code == 200 and b"Water them" in exported.data
+    imported = client.post("/api/v1/import", headers={**headers, "Accept": "application/x-ndjson"},
+                           data={"file": (io.BytesIO(b"Task,List\nMulch,Garden\n"), "tasks.csv")})
+    assert imported.status_code == 200 and json.loads(imported.data.splitlines()[-1])["tasks_created"] == 1
 
 
 def terminate_backends(server_url, database: str) -> int:

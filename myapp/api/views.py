@@ -35,9 +35,11 @@ def _project_response(project, status: int = 200):
 
 
 def _conditional(response):
-    """304 for a read whose If-None-Match names the current ETag. werkzeug's rules, asked
-    only when the request has a condition: for the others they cost a twentieth of a read."""
-    if "HTTP_IF_NONE_MATCH" in request.environ or "HTTP_IF_MODIFIED_SINCE" in request.environ:
+    """304 for a read whose If-None-Match names the current ETag, 412 for one whose If-Match
+    does not: werkzeug's rules, asked only when the request has such a condition (for the
+    others they cost a twentieth of a read). These answers carry no Last-Modified, so
+    If-Modified-Since has nothing to compare with."""
+    if "HTTP_IF_NONE_MATCH" in request.environ or "HTTP_IF_MATCH" in request.environ:
         return response.make_conditional(request)
     return response
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 from flask import g, has_app_context
-from sqlalchemy import event, exc
+from sqlalchemy import Connection, event, exc
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.sql import Executable
 
@@ -37,6 +37,13 @@ def release_connection(*_args) -> None:
 
 
 event.listen(db.session, "after_transaction_create", release_connection)
+
+
+def own_connection(isolation_level: str) -> Connection:
+    """A connection of the caller's own, for work that outlives the request's statements (a
+    streamed export or import): the one the request borrowed goes back first, here too."""
+    release_connection()
+    return db.engine.connect().execution_options(isolation_level=isolation_level)
 
 
 def _lose_borrowed() -> None:

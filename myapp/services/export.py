@@ -10,8 +10,8 @@ from sqlalchemy import any_, bindparam, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..errors import NotFound, QueryTimeout
-from ..extensions import db
 from ..models import TaskCompletion
+from .compiled import own_connection
 from .imports import TIME_BOUND_SECONDS
 from .operations import operation
 from .projects import ORDER, PROJECT_COLUMNS, P
@@ -35,7 +35,7 @@ def export_records(user_id: uuid.UUID) -> Iterator[tuple]:
     deadline = clock.monotonic() + TIME_BOUND_SECONDS
     # A connection of the export's own, not the request's session: the answer streams on
     # after the view has returned and the request's session has been closed.
-    with db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection, \
+    with own_connection("REPEATABLE READ") as connection, \
             connection.begin():
         user = connection.execute(select(*ACCOUNT_COLUMNS).where(U.id == user_id)).first()
         if user is None:

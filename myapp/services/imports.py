@@ -20,9 +20,9 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import importers
 from ..errors import QueryTimeout, ValidationError
-from ..extensions import db
 from ..importers.records import MAX_RECORDS, Parsed, Record
 from . import recurrence, scheduling
+from .compiled import own_connection
 from .operations import operation
 from .projects import MAX_PROJECTS
 from .timezones import now_in
@@ -132,7 +132,7 @@ def import_file(user_id: uuid.UUID, data: bytes, filename: str = "", format: str
     # A connection of the import's own, not the request's session: a streamed answer goes on
     # after the view has returned and the request's session has been closed. (The engine's
     # connections are in autocommit: this one is put in a transaction.)
-    with db.engine.connect().execution_options(isolation_level="READ COMMITTED") as connection, \
+    with own_connection("READ COMMITTED") as connection, \
             connection.begin():
         # One import per user at a time: what the second finds existing, the first has written.
         connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('import of ' || :owner, 0))"),

@@ -61,6 +61,12 @@ def test_if_none_match_with_the_current_etag_answers_304_without_a_body(client, 
     assert client.get(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-None-Match": '"7"'}).status_code == 200
 
 
+def test_a_read_whose_if_match_is_not_the_current_etag_answers_412(client, as_alice, alice, make_task):
+    task = make_task(alice)
+    assert client.get(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-Match": '"7"'}).status_code == 412
+    assert client.get(f"/api/v1/tasks/{task.id}", headers={**as_alice, "If-Match": '"1.0.0"'}).status_code == 200
+
+
 def test_patch_changes_only_the_fields_sent(client, as_alice, alice, make_task, sql):
     task = make_task(alice, description="keep me", tags=["home"], priority="low")
     response = client.patch(f"/api/v1/tasks/{task.id}", headers=as_alice, json={"title": "Renamed"})

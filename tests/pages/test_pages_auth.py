@@ -207,7 +207,7 @@ def test_the_session_cookie_is_written_only_when_the_session_changes(client, use
     assert user.email not in client.get("/").get_data(as_text=True)
 
 
-def test_an_api_call_without_cookies_neither_reads_nor_writes_one(client, user):
+def test_an_api_call_without_cookies_is_answered_without_one(client, user):
     _, secret = tokens.create_token(user.id, "script")
     response = client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 200 and "Set-Cookie" not in response.headers
