@@ -16,7 +16,7 @@ import orjson
 from icalendar import Timezone, Todo
 
 from .serializers import project_to_json, task_to_json, token_to_json, user_to_json
-from .services.calendar_feed import rrule_of
+from .services.calendar_feed import due_start, rrule_of
 from .services.timezones import zone
 
 CSV_COLUMNS = ("id", "title", "description", "project", "parent_id", "due_date", "due_time", "recurrence_rule",
@@ -123,8 +123,7 @@ def _todo(task, projects: dict, place) -> Todo:
         todo.add("related-to", str(task.parent_id), parameters={"RELTYPE": "PARENT"})
     todo.add("x-tasks-project", projects.get(task.project_id, ""))
     if task.due_date:
-        todo.add("due", datetime.combine(task.due_date, datetime.strptime(task.due_time, "%H:%M").time(),
-                                         tzinfo=place) if task.due_time else task.due_date)
+        todo.add("due", due_start(task, place))
     if task.recurrence_rule:
         todo.add("rrule", rrule_of(task, place))
         todo.add("x-tasks-recurrence-mode", task.recurrence_mode)

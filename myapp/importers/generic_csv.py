@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 
+from ..models import PRIORITIES
 from .csvrows import header_index, rows
-from .records import PRIORITIES, ImportRefused, Occurrences, Parsed, Record, source_key, tags_from
+from .records import ImportRefused, Occurrences, Parsed, Record, source_key, tags_from
 
 FORMAT = "csv"
 # Each field, and the column names (lower case) that fill it, the most specific first.

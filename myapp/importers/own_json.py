@@ -8,10 +8,10 @@ from typing import Any
 
 import orjson
 
-from .records import PRIORITIES, ImportRefused, Parsed, Record, source_key
+from ..models import COLORS, PRIORITIES
+from .records import ImportRefused, Parsed, Record, source_key
 
 FORMAT = "json"
-COLORS = ("grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink")
 _TASK_ID = re.compile(r'"id"\s*:\s*"([^"\\]{1,200})"')  # (an id with escapes in it: its line is not found)
 _TIME = re.compile(r"[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?")
 NOT_EXPORT = "This JSON is not an export of this app: it needs a list of tasks under \"tasks\" (and lists, if any, " \

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-PRIORITIES = ("none", "low", "medium", "high")
+from ..services.validation import TAG_MAX
+
 MAX_RECORDS = 50_000  # one import's tasks (a file past it is refused as soon as it is seen)
 _NOT_TAG = re.compile(r"[^a-z0-9_-]+")
 _PLAIN_ID = re.compile(r"[\x21-\x7e]{1,100}")  # visible ASCII: kept as it is in the key
@@ -116,7 +117,7 @@ def tags_from(names, parsed: Parsed, line: int) -> list[str]:
         if not name:
             continue
         tag = _NOT_TAG.sub("", "-".join(name.lower().split()))
-        if not tag or len(tag) > 32:
+        if not tag or len(tag) > TAG_MAX:
             parsed.warn(line, f"The tag “{name[:40]}” cannot be a tag here (1 to 32 letters, digits, '-' or '_'): "
                               "left out.")
         elif tag not in tags:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from ..services import quickadd
 from ..services.quickadd import parse_when
 from .csvrows import cell, header_index, rows
 from .records import ImportRefused, Occurrences, Parsed, Record, tags_from
 
 FORMAT = "todoist-csv"
 COLUMNS = ("type", "content", "indent")
-PRIORITIES = {"": "none", "1": "high", "2": "medium", "3": "low", "4": "none"}
+PRIORITIES = {"": "none", **quickadd.PRIORITIES}  # p1 (high) to p4, as quick add reads them
 _LABEL = re.compile(r"(?<!\S)@(\S+)")
 _PROJECT_FILE = re.compile(r"\s*\[[^\]]*\]\s*$")  # "Home [2026-11-27].csv": the backup's date
 

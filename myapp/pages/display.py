@@ -52,8 +52,6 @@ def local_time(moment: datetime | None, tz: str) -> str:
 
 def register(bp: Blueprint) -> None:
     bp.add_app_template_global(describe_device)
-    bp.add_app_template_global(due_state)
-    bp.add_app_template_global(due_label)
     bp.add_app_template_global(friendly_date)
     bp.add_app_template_global(describe, "describe_recurrence")
     bp.add_app_template_filter(local_time)

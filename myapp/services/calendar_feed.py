@@ -16,7 +16,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from icalendar import Calendar, Event, vRecur
@@ -118,8 +118,7 @@ def to_ics(feed: Feed, task_url: Callable[[uuid.UUID], str]) -> bytes:
         if task.tags:
             event.add("categories", task.tags)
         if task.due_time:
-            start = datetime.combine(task.due_date, datetime.strptime(task.due_time, "%H:%M").time(), tzinfo=place)
-            event.add("dtstart", start)
+            event.add("dtstart", due_start(task, place))
             event.add("duration", timedelta(minutes=EVENT_MINUTES))
         else:  # (a duration, not an end: the calendar's last day has no day after it)
             event.add("dtstart", task.due_date)
@@ -129,6 +128,13 @@ def to_ics(feed: Feed, task_url: Callable[[uuid.UUID], str]) -> bytes:
         calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical()
+
+
+def due_start(task: Row, place) -> datetime | date:
+    """When the task is due: its day, or that day at its time in the user's zone `place`."""
+    if not task.due_time:
+        return task.due_date
+    return datetime.combine(task.due_date, datetime.strptime(task.due_time, "%H:%M").time(), tzinfo=place)
 
 
 def rrule_of(task: Row, place) -> vRecur:

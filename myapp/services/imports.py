@@ -404,8 +404,12 @@ def _create_projects(user_id, plan: _Plan) -> None:
         made = plan.connection.execute(_PROJECTS, {
             "owner": user_id, "ids": columns["id"], "names": columns["name"], "colors": columns["color"],
             "archived": columns["archived"]})
-    except IntegrityError as error:  # the trigger's limit of 300, reached by projects made meanwhile
-        raise _limit(len(plan.new_projects), MAX_PROJECTS) from error
+    except IntegrityError as error:  # the trigger's limit, reached by projects made meanwhile
+        if getattr(getattr(error.orig, "diag", None), "constraint_name", None) != "projects_per_user":
+            raise
+        raise _refused(f"This import would make {len(plan.new_projects)} new projects, more than fit beside the "
+                       f"projects made meanwhile: at most {MAX_PROJECTS} projects in all. Nothing was imported.") \
+            from error
     plan.projects_created = made.rowcount
     if made.rowcount < len(plan.new_projects):
         plan.projects.update({key: project_id for project_id, key in plan.connection.execute(
@@ -436,7 +440,7 @@ def _store(user_id, plan: _Plan, deadline: float) -> Iterator[dict]:
                     task.parent.id if task.parent else task.parent_existing.id if task.parent_existing else None,
                     values["title"], values["description"], values["completed"], values["completed_at"],
                     values["due_date"], values["due_time"], values["recurrence_rule"], values["recurrence_anchor"],
-                    values["recurrence_mode"], values["priority"], values["tags"], task.record.key[:200],
+                    values["recurrence_mode"], values["priority"], values["tags"], task.record.key,
                     values["created_at"] or first + timedelta(microseconds=task.record.line)))
         stored += len(batch)
         _in_time(deadline)

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 from flask import g, has_request_context
 
@@ -46,21 +47,6 @@ def operation(name: str):
             position = positions.get(name)
             return args[position] if position is not None and position < len(args) else None
 
-        def failed(error: BaseException) -> tuple[str, BaseException]:
-            """The outcome to log, and what to raise instead (or the error itself)."""
-            rollback()
-            if isinstance(error, AppError):
-                return error.code.lower(), error
-            if isinstance(error, GeneratorExit):  # a streamed answer's reader went away
-                return "cancelled", error
-            if is_statement_timeout(error):
-                log.warning(f"{name}: statement timeout", extra={"operation": name})
-                return "query_timeout", QueryTimeout()
-            if is_unavailable(error):
-                log.warning(describe_unavailable(error, db.engine.url))
-                return "database_unavailable", DatabaseUnavailable()
-            return "error", error
-
         def record(args: tuple, kwargs: dict, outcome: str, started: float) -> None:
             user_id, task_id = argument("user_id", args, kwargs), argument("task_id", args, kwargs)
             _record({
@@ -71,34 +57,50 @@ def operation(name: str):
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             })
 
+        def fail(error: BaseException, args: tuple, kwargs: dict, started: float) -> NoReturn:
+            """Called while `error` is being handled: roll back, log the outcome, and raise the
+            error itself (a bare raise) or what it means to the caller."""
+            rollback()
+            raised: BaseException = error
+            if isinstance(error, AppError):
+                outcome = error.code.lower()
+            elif isinstance(error, GeneratorExit):  # a streamed answer's reader went away
+                outcome = "cancelled"
+            elif is_statement_timeout(error):
+                outcome, raised = "query_timeout", QueryTimeout()
+                log.warning(f"{name}: statement timeout", extra={"operation": name})
+            elif is_unavailable(error):
+                outcome, raised = "database_unavailable", DatabaseUnavailable()
+                log.warning(describe_unavailable(error, db.engine.url))
+            else:
+                outcome = "error"
+            record(args, kwargs, outcome, started)
+            if raised is error:
+                raise
+            raise raised from error
+
         if inspect.isgeneratorfunction(fn):  # a stream of events: the same, around all of it
             @functools.wraps(fn)
             def wrapper(*args, **kwargs):
-                started, outcome = time.perf_counter(), "ok"
+                started = time.perf_counter()
                 try:
-                    return (yield from fn(*args, **kwargs))
+                    result = yield from fn(*args, **kwargs)
                 except BaseException as error:
-                    outcome, raised = failed(error)
-                    if raised is error:
-                        raise
-                    raise raised from error
-                finally:
-                    record(args, kwargs, outcome, started)
+                    fail(error, args, kwargs, started)
+                record(args, kwargs, "ok", started)
+                return result
 
             return wrapper
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            started, outcome = time.perf_counter(), "ok"
+            started = time.perf_counter()
             try:
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
             except Exception as error:
-                outcome, raised = failed(error)
-                if raised is error:
-                    raise
-                raise raised from error
-            finally:
-                record(args, kwargs, outcome, started)
+                fail(error, args, kwargs, started)
+            record(args, kwargs, "ok", started)
+            return result
 
         return wrapper
 
